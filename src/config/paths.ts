@@ -1,0 +1,38 @@
+// Where rch keeps things. Read at call time (never at import) so tests and users can redirect with env.
+import { homedir } from "node:os";
+import { join } from "node:path";
+
+function home(): string {
+  return process.env.HOME || homedir();
+}
+
+/** Expands a leading `~/` the way a user writes it in config files. */
+export function expandHome(p: string): string {
+  if (p === "~") return home();
+  if (p.startsWith("~/")) return join(home(), p.slice(2));
+  return p;
+}
+
+export function configDir(): string {
+  return process.env.RCH_CONFIG_DIR || join(process.env.XDG_CONFIG_HOME || join(home(), ".config"), "rch");
+}
+
+export function cacheDir(): string {
+  return process.env.RCH_CACHE_DIR || join(process.env.XDG_CACHE_HOME || join(home(), ".cache"), "rch");
+}
+
+export function stateDir(): string {
+  return process.env.RCH_STATE_DIR || join(process.env.XDG_STATE_HOME || join(home(), ".local", "state"), "rch");
+}
+
+export function userConfigFile(): string {
+  return join(configDir(), "config.toml");
+}
+
+export function workersFile(): string {
+  return join(configDir(), "workers.toml");
+}
+
+export function projectConfigFile(projectRoot: string): string {
+  return join(projectRoot, ".rch", "config.toml");
+}

@@ -1,0 +1,107 @@
+// The shape of rch's configuration: one schema per key, so a bad value costs only that key
+// (it falls back to its default) and the error can name exactly which key was wrong.
+import * as v from "valibot";
+
+const bool = v.boolean();
+const str = v.pipe(v.string(), v.minLength(1, "must not be empty"));
+const strList = v.array(v.string());
+const nonNegInt = v.pipe(v.number(), v.integer("must be a whole number"), v.minValue(0));
+const posInt = v.pipe(v.number(), v.integer("must be a whole number"), v.minValue(1));
+
+export const sectionSchemas = {
+  general: {
+    enabled: bool,
+    log_level: v.picklist(["error", "warn", "info", "debug"]),
+    socket_path: str,
+    preferred_workers: strList,
+  },
+  compilation: {
+    confidence_threshold: v.pipe(v.number(), v.minValue(0), v.maxValue(1)),
+    min_local_time_ms: nonNegInt,
+    remote_speedup_threshold: v.pipe(v.number(), v.minValue(0)),
+  },
+  transfer: {
+    compression_level: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(19)),
+    exclude_patterns: strList,
+    include_patterns: strList,
+  },
+  output: {
+    stream_mode: v.picklist(["realtime", "buffered", "summary"]),
+    preserve_colors: bool,
+    max_latency_ms: nonNegInt,
+  },
+  ssh: {
+    connect_timeout_s: posInt,
+    server_alive_interval_s: posInt,
+    control_persist_s: nonNegInt,
+    strict_host_key_checking: v.picklist(["accept-new", "yes"]),
+  },
+  exec: {
+    /** Extra environment variable names passed to the worker besides the built-in allowlist. */
+    env_allowlist: strList,
+    /** Upper bound for bringing artifacts back, after which rch exits with its own code. */
+    artifact_timeout_s: posInt,
+  },
+  daemon: {
+    heartbeat_interval_s: posInt,
+    circuit_failure_threshold: posInt,
+    circuit_cooldown_s: posInt,
+    slot_wait_ms: nonNegInt,
+    metrics_port: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(65535)),
+    history_max_jobs: posInt,
+  },
+} as const;
+
+export type SectionName = keyof typeof sectionSchemas;
+type Out<S> = S extends v.GenericSchema<unknown, infer O> ? O : never;
+export type Config = {
+  [S in SectionName]: { -readonly [K in keyof (typeof sectionSchemas)[S]]: Out<(typeof sectionSchemas)[S][K]> };
+} & { environment: Record<string, string> };
+
+export function defaultConfig(): Config {
+  return {
+    general: { enabled: true, log_level: "info", socket_path: "~/.cache/rch/rch.sock", preferred_workers: [] },
+    compilation: { confidence_threshold: 0.85, min_local_time_ms: 2000, remote_speedup_threshold: 1.2 },
+    transfer: {
+      compression_level: 3,
+      exclude_patterns: ["target/", ".git/objects/", "node_modules/", "*.rlib", "*.rmeta"],
+      include_patterns: [],
+    },
+    output: { stream_mode: "realtime", preserve_colors: true, max_latency_ms: 50 },
+    ssh: {
+      connect_timeout_s: 5,
+      server_alive_interval_s: 5,
+      control_persist_s: 600,
+      strict_host_key_checking: "accept-new",
+    },
+    exec: { env_allowlist: [], artifact_timeout_s: 300 },
+    daemon: {
+      heartbeat_interval_s: 30,
+      circuit_failure_threshold: 3,
+      circuit_cooldown_s: 30,
+      slot_wait_ms: 10_000,
+      metrics_port: 0,
+      history_max_jobs: 10_000,
+    },
+    environment: {},
+  };
+}
+
+/** Environment values are plain strings; names must be valid shell variable names. */
+export const envName = v.pipe(v.string(), v.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "is not a valid variable name"));
+
+export const workerSchema = v.object({
+  id: v.pipe(v.string(), v.regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "must be letters, digits, . _ -")),
+  host: str,
+  user: v.optional(v.string()),
+  port: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(65535)), 22),
+  identity_file: v.optional(v.string()),
+  total_slots: v.optional(posInt, 8),
+  priority: v.optional(v.pipe(v.number(), v.integer()), 100),
+  tags: v.optional(strList, []),
+  remote_root: v.optional(str, "~/.cache/rch/projects"),
+  enabled: v.optional(bool, true),
+});
+
+export type WorkerConfig = v.InferOutput<typeof workerSchema>;
+export const workerKeys = Object.keys(workerSchema.entries);

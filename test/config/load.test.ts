@@ -1,0 +1,121 @@
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { formatIssue, loadConfig } from "../../src/config/load.ts";
+
+let dir: string;
+let cfgDir: string;
+const env = () => ({ RCH_CONFIG_DIR: cfgDir }) as NodeJS.ProcessEnv;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "rch-config-"));
+  cfgDir = join(dir, "cfg");
+  mkdirSync(cfgDir);
+  process.env.RCH_CONFIG_DIR = cfgDir;
+});
+afterEach(() => {
+  delete process.env.RCH_CONFIG_DIR;
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("config layering", () => {
+  test("defaults when no file exists", () => {
+    const { config, workers, issues } = loadConfig({ env: env() });
+    expect(config.compilation.confidence_threshold).toBe(0.85);
+    expect(config.general.enabled).toBe(true);
+    expect(workers).toEqual([]);
+    expect(issues).toEqual([]);
+  });
+
+  test("user < project < env", () => {
+    writeFileSync(join(cfgDir, "config.toml"), "[compilation]\nmin_local_time_ms = 100\n[transfer]\ncompression_level = 5\n");
+    const proj = join(dir, "proj");
+    mkdirSync(join(proj, ".rch"), { recursive: true });
+    writeFileSync(
+      join(proj, ".rch", "config.toml"),
+      '[compilation]\nmin_local_time_ms = 50\n[transfer]\nexclude_patterns = ["data/"]\n[environment]\nRUSTFLAGS = "-C x"\n',
+    );
+    const { config, issues } = loadConfig({ projectRoot: proj, env: { ...env(), RCH_COMPRESSION: "7" } });
+    expect(issues).toEqual([]);
+    expect(config.compilation.min_local_time_ms).toBe(50);
+    expect(config.transfer.compression_level).toBe(7);
+    expect(config.transfer.exclude_patterns).toContain("target/");
+    expect(config.transfer.exclude_patterns).toContain("data/");
+    expect(config.environment).toEqual({ RUSTFLAGS: "-C x" });
+  });
+
+  test("project enabled = false at top level disables", () => {
+    const proj = join(dir, "p2");
+    mkdirSync(join(proj, ".rch"), { recursive: true });
+    writeFileSync(join(proj, ".rch", "config.toml"), "enabled = false\n");
+    expect(loadConfig({ projectRoot: proj, env: env() }).config.general.enabled).toBe(false);
+  });
+
+  test("a bad value names file, line and key, and keeps the default", () => {
+    const file = join(cfgDir, "config.toml");
+    writeFileSync(file, "# comment\n[general]\nenabled = true\n\n[compilation]\nconfidence_threshold = 1.5\n");
+    const { config, issues } = loadConfig({ env: env() });
+    expect(config.compilation.confidence_threshold).toBe(0.85);
+    expect(issues).toHaveLength(1);
+    expect(issues[0]).toMatchObject({ file, line: 6, key: "compilation.confidence_threshold" });
+    expect(formatIssue(issues[0]!)).toContain(`${file}:6: compilation.confidence_threshold:`);
+  });
+
+  test("a typo in a key suggests the right one", () => {
+    writeFileSync(join(cfgDir, "config.toml"), "[compilation]\nconfidence_treshold = 0.9\n");
+    const { issues } = loadConfig({ env: env() });
+    expect(issues[0]).toMatchObject({ line: 2, key: "compilation.confidence_treshold", message: "unknown key" });
+    expect(issues[0]?.hint).toContain("confidence_threshold");
+  });
+
+  test("TOML syntax errors name the line and ignore the file", () => {
+    writeFileSync(join(cfgDir, "config.toml"), '[general]\nenabled = false\nlog_level = "info\n');
+    const { config, issues } = loadConfig({ env: env() });
+    expect(config.general.enabled).toBe(true);
+    expect(issues[0]?.key).toBe("(syntax)");
+    expect(issues[0]?.line).toBe(3);
+  });
+
+  test("project files cannot redirect the socket", () => {
+    const proj = join(dir, "p3");
+    mkdirSync(join(proj, ".rch"), { recursive: true });
+    writeFileSync(join(proj, ".rch", "config.toml"), '[general]\nsocket_path = "/tmp/evil.sock"\n');
+    const { config, issues } = loadConfig({ projectRoot: proj, env: env() });
+    expect(config.general.socket_path).toBe("~/.cache/rch/rch.sock");
+    expect(issues[0]).toMatchObject({ line: 2, key: "general.socket_path" });
+  });
+
+  test("bad env override is reported and ignored", () => {
+    const { config, issues } = loadConfig({ env: { ...env(), RCH_COMPRESSION: "max" } });
+    expect(config.transfer.compression_level).toBe(3);
+    expect(issues[0]).toMatchObject({ file: "environment", key: "RCH_COMPRESSION" });
+  });
+});
+
+describe("workers.toml", () => {
+  test("valid workers get defaults", () => {
+    writeFileSync(join(cfgDir, "workers.toml"), '[[workers]]\nid = "a"\nhost = "10.0.0.1"\nuser = "u"\n');
+    const { workers, issues } = loadConfig({ env: env() });
+    expect(issues).toEqual([]);
+    expect(workers[0]).toMatchObject({ id: "a", port: 22, total_slots: 8, priority: 100, enabled: true });
+  });
+
+  test("a broken worker is dropped with its line; others survive", () => {
+    writeFileSync(
+      join(cfgDir, "workers.toml"),
+      '[[workers]]\nid = "a"\nhost = "h1"\n\n[[workers]]\nid = "b"\nhost = "h2"\ntotal_slots = "many"\n\n[[workers]]\nid = "a"\nhost = "h3"\n',
+    );
+    const { workers, issues } = loadConfig({ env: env() });
+    expect(workers.map((w) => w.id)).toEqual(["a"]);
+    expect(issues).toHaveLength(2);
+    expect(issues[0]).toMatchObject({ line: 8, key: "workers[1].total_slots" });
+    expect(issues[1]).toMatchObject({ line: 11, key: "workers[2].id" });
+  });
+
+  test("missing host is required", () => {
+    writeFileSync(join(cfgDir, "workers.toml"), '[[workers]]\nid = "a"\n');
+    const { issues } = loadConfig({ env: env() });
+    expect(issues[0]).toMatchObject({ key: "workers[0].host", message: "is required", line: 1 });
+  });
+});
