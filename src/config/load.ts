@@ -123,9 +123,3 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   return { config, workers, issues, files };
 }
 
-/** One line per issue: `file:line: key: message (hint)`. */
-export function formatIssue(issue: ConfigIssue): string {
-  const where = issue.line !== undefined ? `${issue.file}:${issue.line}` : issue.file;
-  const hint = issue.hint ? ` — ${issue.hint}` : "";
-  return `${where}: ${issue.key}: ${issue.message}${hint}`;
-}

@@ -1,0 +1,24 @@
+#!/usr/bin/env bun
+// Entry point. `rch hook` and `rch exec` run inside every agent command, so they are dispatched
+// before the CLI framework is even loaded; everything else goes through the command table.
+const argv = process.argv.slice(2);
+
+async function dispatch(): Promise<number> {
+  if (argv.length === 1 && argv[0] === "hook") {
+    const { runHook } = await import("../hook/run.ts");
+    return runHook();
+  }
+  const { main } = await import("../cli/main.ts");
+  return main(argv);
+}
+
+// --bytecode builds cannot use top-level await.
+dispatch().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`rch: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

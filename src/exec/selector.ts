@@ -1,0 +1,71 @@
+// The seam between `rch exec` and whoever picks workers. Before the daemon exists, a local
+// selector reads workers.toml; the daemon's client implements the same interface, so the exec
+// pipeline never knows which one it talks to.
+import type { WorkerConfig } from "../config/schema.ts";
+
+/** Coarse command kind for timing history and dedup: the family plus its subcommand. */
+export type CommandKind = string; // e.g. "cargo build", "cargo test", "make", "bun test"
+
+export interface SelectRequest {
+  projectRoot: string;
+  kind: CommandKind;
+  /** The full argv after `rch exec --`, including leading NAME=value words. */
+  argv: string[];
+  /** Environment that will be applied remotely (config [environment] + allowlisted vars). */
+  env: Record<string, string>;
+  /** Fingerprint of the local source tree (what would be synced). */
+  sourceState: string;
+  preferredWorkers: string[];
+  /** RCH_WORKER: only this worker. */
+  forcedWorker?: string;
+  /** RCH_WORKERS: only these workers. */
+  allowedWorkers?: string[];
+}
+
+export type JobOutcome =
+  | { kind: "remote"; exitCode: number; remoteMs: number }
+  | { kind: "local"; exitCode: number; localMs: number; reason: string }
+  | { kind: "failed-before-start"; reason: string };
+
+export interface Lease {
+  worker: WorkerConfig;
+  /** Whether the worker already holds a copy of this project (affinity); informational. */
+  warm: boolean;
+  /**
+   * Copies of the build's output as it streams, for agents attached to this job (single-flight).
+   * Absent when nobody can attach (local selector).
+   */
+  onOutput?(fd: 1 | 2, chunk: Uint8Array): void;
+  /**
+   * Call exactly once, after artifacts are back in place: releases the slot, records the
+   * outcome, and lets attached followers exit with the same code. Never throws.
+   */
+  release(outcome: JobOutcome): Promise<void>;
+}
+
+/** A job identical to one in flight: read its output instead of building again (single-flight). */
+export interface Attachment {
+  jobId: string;
+  /** Writes the leader's stdout/stderr to ours from the start; resolves with its exit code. */
+  follow(stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream): Promise<number>;
+}
+
+export type Selection =
+  | { kind: "worker"; lease: Lease }
+  | { kind: "attach"; attachment: Attachment }
+  | { kind: "local"; reason: string };
+
+export interface WorkerSelector {
+  select(req: SelectRequest): Promise<Selection>;
+}
+
+/** Timing history per project and command kind (design §4 step 1). */
+export interface TimingStats {
+  localMs?: number;
+  remoteMs?: number;
+}
+
+export interface TimingStore {
+  get(projectRoot: string, kind: CommandKind): Promise<TimingStats>;
+  record(projectRoot: string, kind: CommandKind, where: "local" | "remote", ms: number): Promise<void>;
+}

@@ -1,0 +1,43 @@
+// The command registered in settings.json. Claude Code runs it as `/bin/sh -c "<command>"` for
+// every Bash call, and a compiled Bun binary alone costs more than the hook's whole budget, so a
+// few lines of POSIX sh look for a build keyword first and exec rch only when one is there.
+// The prefilter may only say "maybe": it must let through every line the classifier could
+// offload (a miss merely runs the build locally); all real decisions stay in TypeScript.
+import { shQuoteAlways } from "../shell/quote.ts";
+
+/** Command words of every family in classify/rules; keep in sync (a test checks it). */
+export const PREFILTER_KEYWORDS = [
+  "cargo",
+  "rustc",
+  "bun",
+  "gcc",
+  "g++",
+  "cc",
+  "c++",
+  "clang",
+  "clang++",
+  "make",
+  "cmake",
+  "ninja",
+  "meson",
+] as const;
+
+/** Marks rch's entry in settings.json so install is idempotent and uninstall finds it. */
+export const HOOK_MARKER = ": rch-hook v1;";
+
+// A keyword only counts as a whole word: the character before and after may not be part of a
+// command name. `\"command\":` is stripped first so paths in cwd/transcript_path rarely match.
+const edge = "[!A-Za-z0-9_.+-]";
+
+export function prefilterCommand(rchArgv: string[]): string {
+  const patterns = PREFILTER_KEYWORDS.map((k) => `*${edge}${k}${edge}*`).join("|");
+  const rch = rchArgv.map(shQuoteAlways).join(" ");
+  // `read` stops at the first newline (Claude Code sends one line of JSON); the unquoted
+  // here-document hands that line to rch without a fork and without re-expanding its content.
+  return [
+    `${HOOK_MARKER} IFS= read -r l; c=\${l#*\\"command\\":}; case $c in ${patterns}) exec ${rch} hook <<RCH_EOF`,
+    "$l",
+    "RCH_EOF",
+    ";; esac",
+  ].join("\n");
+}
