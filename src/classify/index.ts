@@ -1,0 +1,6 @@
+// Public surface of the classifier. Pure: no I/O, no imports from the rest of rch.
+
+export { classify, classifyFull, DEFAULT_PREFIX, DEFAULT_THRESHOLD } from "./classify.ts";
+export { mayContainBuild } from "./fastpath.ts";
+export { FAMILY_RULES } from "./rules.ts";
+export type { Classification, ClassifyOptions, CommandVerdict, Family } from "./types.ts";
