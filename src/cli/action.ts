@@ -26,4 +26,3 @@ function globalOptions(cmd: Command): GlobalOptions {
   const o = cmd.optsWithGlobals() as { format?: string; quiet?: boolean; verbose?: boolean };
   return { format: o.format === "json" ? "json" : "text", quiet: !!o.quiet, verbose: !!o.verbose };
 }
-

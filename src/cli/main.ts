@@ -1,10 +1,10 @@
 // The command table. Each subcommand lives in its own file and registers itself here; actions
 // return an exit code (or throw a CliError), and this is the one place that turns failures into text.
 import { Command, CommanderError, Option } from "commander";
+import { RCH_VERSION } from "./action.ts";
 import { registerClassify } from "./commands/classify.ts";
 import { registerConfig } from "./commands/config.ts";
 import { registerHook } from "./commands/hook.ts";
-import { RCH_VERSION } from "./action.ts";
 import { Output } from "./output.ts";
 
 export function buildProgram(): Command {

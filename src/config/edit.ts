@@ -7,7 +7,9 @@ import * as v from "valibot";
 import { type SectionName, sectionSchemas } from "./schema.ts";
 import { schemaMessage, suggest } from "./validate.ts";
 
-export type SetResult = { ok: true; file: string; value: unknown } | { ok: false; message: string; hint?: string };
+export type SetResult =
+  | { ok: true; file: string; value: unknown }
+  | { ok: false; message: string; hint?: string };
 
 /** Interprets the command-line text as a TOML value (`3`, `true`, `["a"]`), else as a plain string. */
 export function parseValue(raw: string): unknown {
@@ -21,21 +23,34 @@ export function parseValue(raw: string): unknown {
 export function setConfigValue(file: string, dotted: string, raw: string): SetResult {
   const [section, key, ...rest] = dotted.split(".");
   if (!section || !key || rest.length > 0) {
-    return { ok: false, message: `'${dotted}' is not a key`, hint: "keys look like compilation.min_local_time_ms" };
+    return {
+      ok: false,
+      message: `'${dotted}' is not a key`,
+      hint: "keys look like compilation.min_local_time_ms",
+    };
   }
   const value = parseValue(raw);
   if (section === "environment") {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) return { ok: false, message: `'${key}' is not a variable name` };
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key))
+      return { ok: false, message: `'${key}' is not a variable name` };
   } else {
     const schemas = sectionSchemas[section as SectionName] as Record<string, v.GenericSchema> | undefined;
     if (!schemas) {
       const near = suggest(section, Object.keys(sectionSchemas));
-      return { ok: false, message: `unknown section '${section}'`, hint: near ? `did you mean '${near}'?` : undefined };
+      return {
+        ok: false,
+        message: `unknown section '${section}'`,
+        hint: near ? `did you mean '${near}'?` : undefined,
+      };
     }
     const schema = schemas[key];
     if (!schema) {
       const near = suggest(key, Object.keys(schemas));
-      return { ok: false, message: `unknown key '${dotted}'`, hint: near ? `did you mean '${section}.${near}'?` : undefined };
+      return {
+        ok: false,
+        message: `unknown key '${dotted}'`,
+        hint: near ? `did you mean '${section}.${near}'?` : undefined,
+      };
     }
     const checked = v.safeParse(schema, value);
     if (!checked.success) return { ok: false, message: `${dotted} ${schemaMessage(checked.issues, value)}` };

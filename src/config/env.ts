@@ -46,10 +46,15 @@ export function runtimeSwitches(env: NodeJS.ProcessEnv = process.env): RuntimeSw
 
 type Setter = (config: Config, raw: string) => string | undefined;
 
-function numberSetter(apply: (c: Config, n: number) => void, check: (n: number) => boolean, what: string): Setter {
+function numberSetter(
+  apply: (c: Config, n: number) => void,
+  check: (n: number) => boolean,
+  what: string,
+): Setter {
   return (config, raw) => {
     const n = Number(raw);
-    if (raw.trim() === "" || !Number.isFinite(n) || !check(n)) return `must be ${what} (got ${JSON.stringify(raw)})`;
+    if (raw.trim() === "" || !Number.isFinite(n) || !check(n))
+      return `must be ${what} (got ${JSON.stringify(raw)})`;
     apply(config, n);
     return undefined;
   };
@@ -102,6 +107,7 @@ export function applyEnvOverrides(config: Config, env: NodeJS.ProcessEnv, issues
     const raw = env[name];
     if (raw === undefined) continue;
     const problem = set(config, raw);
-    if (problem) issues.push({ file: "environment", key: name, message: problem, hint: "the variable is ignored" });
+    if (problem)
+      issues.push({ file: "environment", key: name, message: problem, hint: "the variable is ignored" });
   }
 }

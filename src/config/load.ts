@@ -22,7 +22,16 @@ export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-const userSections = ["general", "compilation", "transfer", "output", "ssh", "exec", "daemon", "environment"] as const;
+const userSections = [
+  "general",
+  "compilation",
+  "transfer",
+  "output",
+  "ssh",
+  "exec",
+  "daemon",
+  "environment",
+] as const;
 // A project file comes with whatever repository the agent cloned, so it may not redirect the
 // socket, weaken host-key checks or change daemon policy.
 const projectSections = ["general", "compilation", "transfer", "output", "environment"] as const;
@@ -85,7 +94,12 @@ function projectOverrides(read: NonNullable<ReadResult>): Overrides {
   if (general && typeof general === "object" && !Array.isArray(general)) {
     for (const key of Object.keys(general)) {
       if (!projectGeneralKeys.includes(key)) {
-        issueAt(ctx, ["general", key], "cannot be set in a project file", "set it in ~/.config/rch/config.toml");
+        issueAt(
+          ctx,
+          ["general", key],
+          "cannot be set in a project file",
+          "set it in ~/.config/rch/config.toml",
+        );
         delete (general as Record<string, unknown>)[key];
       }
     }
@@ -122,4 +136,3 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   applyEnvOverrides(config, env, issues);
   return { config, workers, issues, files };
 }
-

@@ -3,8 +3,8 @@
 
 export type KeyPath = (string | number)[];
 
-const tableHeader = /^\s*\[\s*([^\]\[]+?)\s*\]\s*(#.*)?$/;
-const arrayHeader = /^\s*\[\[\s*([^\]\[]+?)\s*\]\]\s*(#.*)?$/;
+const tableHeader = /^\s*\[\s*([^\][]+?)\s*\]\s*(#.*)?$/;
+const arrayHeader = /^\s*\[\[\s*([^\][]+?)\s*\]\]\s*(#.*)?$/;
 const keyLine = /^\s*("[^"]*"|'[^']*'|[A-Za-z0-9_.-]+)\s*=/;
 
 function splitDotted(key: string): string[] {
@@ -19,7 +19,11 @@ export function locateKey(text: string, path: KeyPath): number | undefined {
   let best: { line: number; depth: number } | undefined;
   const consider = (candidate: KeyPath, line: number) => {
     let depth = 0;
-    while (depth < candidate.length && depth < path.length && String(candidate[depth]) === String(path[depth])) {
+    while (
+      depth < candidate.length &&
+      depth < path.length &&
+      String(candidate[depth]) === String(path[depth])
+    ) {
       depth++;
     }
     if (depth === candidate.length && depth > 0 && (!best || depth > best.depth)) best = { line, depth };

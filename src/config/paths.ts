@@ -22,7 +22,9 @@ export function cacheDir(): string {
 }
 
 export function stateDir(): string {
-  return process.env.RCH_STATE_DIR || join(process.env.XDG_STATE_HOME || join(home(), ".local", "state"), "rch");
+  return (
+    process.env.RCH_STATE_DIR || join(process.env.XDG_STATE_HOME || join(home(), ".local", "state"), "rch")
+  );
 }
 
 export function userConfigFile(): string {

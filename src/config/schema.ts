@@ -55,12 +55,19 @@ export const sectionSchemas = {
 export type SectionName = keyof typeof sectionSchemas;
 type Out<S> = S extends v.GenericSchema<unknown, infer O> ? O : never;
 export type Config = {
-  [S in SectionName]: { -readonly [K in keyof (typeof sectionSchemas)[S]]: Out<(typeof sectionSchemas)[S][K]> };
+  [S in SectionName]: {
+    -readonly [K in keyof (typeof sectionSchemas)[S]]: Out<(typeof sectionSchemas)[S][K]>;
+  };
 } & { environment: Record<string, string> };
 
 export function defaultConfig(): Config {
   return {
-    general: { enabled: true, log_level: "info", socket_path: "~/.cache/rch/rch.sock", preferred_workers: [] },
+    general: {
+      enabled: true,
+      log_level: "info",
+      socket_path: "~/.cache/rch/rch.sock",
+      preferred_workers: [],
+    },
     compilation: { confidence_threshold: 0.85, min_local_time_ms: 2000, remote_speedup_threshold: 1.2 },
     transfer: {
       compression_level: 3,
@@ -88,7 +95,10 @@ export function defaultConfig(): Config {
 }
 
 /** Environment values are plain strings; names must be valid shell variable names. */
-export const envName = v.pipe(v.string(), v.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "is not a valid variable name"));
+export const envName = v.pipe(
+  v.string(),
+  v.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "is not a valid variable name"),
+);
 
 export const workerSchema = v.object({
   id: v.pipe(v.string(), v.regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "must be letters, digits, . _ -")),

@@ -23,7 +23,10 @@ export interface DocContext {
 }
 
 export function issueAt(ctx: DocContext, path: KeyPath, message: string, hint?: string): void {
-  const key = path.map((p) => (typeof p === "number" ? `[${p}]` : p)).join(".").replace(/\.\[/g, "[");
+  const key = path
+    .map((p) => (typeof p === "number" ? `[${p}]` : p))
+    .join(".")
+    .replace(/\.\[/g, "[");
   const issue: ConfigIssue = { file: ctx.file, key, message };
   const line = locateKey(ctx.text, path);
   if (line !== undefined) issue.line = line;

@@ -46,7 +46,12 @@ export function validateWorkers(doc: Record<string, unknown>, ctx: DocContext): 
     }
     if (!ok) return;
     if (seen.has(result.output.id)) {
-      issueAt(ctx, ["workers", index, "id"], `duplicate worker id '${result.output.id}'`, "ids must be unique");
+      issueAt(
+        ctx,
+        ["workers", index, "id"],
+        `duplicate worker id '${result.output.id}'`,
+        "ids must be unique",
+      );
       return;
     }
     seen.add(result.output.id);

@@ -5,7 +5,12 @@ import type { HookInput } from "./input.ts";
 
 export type HookDecision =
   | { kind: "pass"; reason: string; classification?: Classification }
-  | { kind: "rewrite"; updatedInput: Record<string, unknown>; allow: boolean; classification: Classification };
+  | {
+      kind: "rewrite";
+      updatedInput: Record<string, unknown>;
+      allow: boolean;
+      classification: Classification;
+    };
 
 export interface DecideContext {
   /** Shell text put in front of each build span, e.g. `'/usr/local/bin/rch' exec -- `. */

@@ -30,7 +30,8 @@ export function parseHookInput(raw: string): ParsedInput {
   }
   const result = v.safeParse(HookInput, json);
   if (!result.success) return { ok: false, reason: "input is not a Bash PreToolUse payload" };
-  if (result.output.tool_name !== "Bash") return { ok: false, reason: `tool ${result.output.tool_name} is not Bash` };
+  if (result.output.tool_name !== "Bash")
+    return { ok: false, reason: `tool ${result.output.tool_name} is not Bash` };
   if (result.output.hook_event_name !== undefined && result.output.hook_event_name !== "PreToolUse") {
     return { ok: false, reason: `event ${result.output.hook_event_name} is not PreToolUse` };
   }

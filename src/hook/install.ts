@@ -1,7 +1,15 @@
 // Registers rch in ~/.claude/settings.json without disturbing anything else there: every other
 // key and hook is kept, the write is atomic, the previous file is backed up, and running it twice
 // changes nothing.
-import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { HOOK_MARKER, prefilterCommand } from "./prefilter.ts";
@@ -49,14 +57,17 @@ function preToolUse(settings: Json): HookEntry[] {
     throw new SettingsFileError("settings.hooks is not an object; not touching it");
   }
   const list = (hooks as Json | undefined)?.PreToolUse;
-  if (list !== undefined && !Array.isArray(list)) throw new SettingsFileError("hooks.PreToolUse is not an array");
+  if (list !== undefined && !Array.isArray(list))
+    throw new SettingsFileError("hooks.PreToolUse is not an array");
   return (list as HookEntry[] | undefined) ?? [];
 }
 
 function save(file: string, settings: Json): void {
   mkdirSync(dirname(file), { recursive: true });
   const tmp = `${file}.rch-tmp-${process.pid}`;
-  writeFileSync(tmp, `${JSON.stringify(settings, null, 2)}\n`, { mode: existsSync(file) ? statSync(file).mode : 0o600 });
+  writeFileSync(tmp, `${JSON.stringify(settings, null, 2)}\n`, {
+    mode: existsSync(file) ? statSync(file).mode : 0o600,
+  });
   if (existsSync(file)) copyFileSync(file, `${file}.rch-backup`);
   renameSync(tmp, file);
 }

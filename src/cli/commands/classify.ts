@@ -28,7 +28,9 @@ function render(line: string, r: Classification, threshold: number): string {
 
 function run(out: Output, line: string, opts: { threshold?: string }): number {
   const threshold =
-    opts.threshold !== undefined ? Number(opts.threshold) : loadConfig().config.compilation.confidence_threshold;
+    opts.threshold !== undefined
+      ? Number(opts.threshold)
+      : loadConfig().config.compilation.confidence_threshold;
   const result = classify(line, { threshold, prefix: rchPrefix() });
   out.result(() => render(line, result, threshold), { line, threshold, ...result });
   return 0;

@@ -2,13 +2,13 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
+import { stringify } from "smol-toml";
 import { setConfigValue } from "../../config/edit.ts";
 import { loadConfig } from "../../config/load.ts";
 import { projectConfigFile, userConfigFile, workersFile } from "../../config/paths.ts";
 import { findProjectRoot } from "../../config/project.ts";
-import { stringify } from "smol-toml";
-import { CliError } from "../errors.ts";
 import { action } from "../action.ts";
+import { CliError } from "../errors.ts";
 import { formatIssue, type Output } from "../output.ts";
 
 const projectTemplate = `# rch project settings. Everything here is optional; see \`rch config show\` for effective values.
@@ -38,9 +38,17 @@ function show(out: Output): number {
         `# files read: ${loaded.files.length ? loaded.files.join(", ") : "none (built-in defaults)"}`,
         ...loaded.issues.map((i) => `# problem: ${formatIssue(i)}`),
         stringify(loaded.config).trim(),
-        loaded.workers.length ? `\n${stringify({ workers: loaded.workers }).trim()}` : "\n# no workers configured",
+        loaded.workers.length
+          ? `\n${stringify({ workers: loaded.workers }).trim()}`
+          : "\n# no workers configured",
       ].join("\n"),
-    { projectRoot: root, files: loaded.files, issues: loaded.issues, config: loaded.config, workers: loaded.workers },
+    {
+      projectRoot: root,
+      files: loaded.files,
+      issues: loaded.issues,
+      config: loaded.config,
+      workers: loaded.workers,
+    },
   );
   return 0;
 }
@@ -80,7 +88,10 @@ function set(out: Output, key: string, value: string, opts: { project?: boolean 
 
 export function registerConfig(program: Command): void {
   const config = program.command("config").description("show, check and edit configuration");
-  config.command("show").description("effective configuration, with the files it came from").action(action(show));
+  config
+    .command("show")
+    .description("effective configuration, with the files it came from")
+    .action(action(show));
   config
     .command("validate")
     .description(`check ${userConfigFile()}, ${workersFile()} and the project file`)

@@ -13,7 +13,9 @@ const restartNote = "running Claude Code sessions only see hook changes after a 
 function install(out: Output): number {
   const r = installHook(selfArgv());
   out.result(
-    r.changed ? `installed the rch PreToolUse hook in ${r.file}\n(${restartNote})` : `already installed in ${r.file}`,
+    r.changed
+      ? `installed the rch PreToolUse hook in ${r.file}\n(${restartNote})`
+      : `already installed in ${r.file}`,
     r,
   );
   return 0;
@@ -21,7 +23,10 @@ function install(out: Output): number {
 
 function uninstall(out: Output): number {
   const r = uninstallHook();
-  out.result(r.changed ? `removed the rch hook from ${r.file}\n(${restartNote})` : `not installed in ${r.file}`, r);
+  out.result(
+    r.changed ? `removed the rch hook from ${r.file}\n(${restartNote})` : `not installed in ${r.file}`,
+    r,
+  );
   return 0;
 }
 
@@ -81,8 +86,14 @@ async function test(out: Output, command: string | undefined, opts: { mode: stri
 export function registerHook(program: Command): void {
   const hook = program.command("hook").description("the Claude Code PreToolUse hook");
   hook.command("install").description("register rch in ~/.claude/settings.json").action(action(install));
-  hook.command("uninstall").description("remove rch's entry from ~/.claude/settings.json").action(action(uninstall));
-  hook.command("status").description("is the hook installed, and does its binary exist").action(action(status));
+  hook
+    .command("uninstall")
+    .description("remove rch's entry from ~/.claude/settings.json")
+    .action(action(uninstall));
+  hook
+    .command("status")
+    .description("is the hook installed, and does its binary exist")
+    .action(action(status));
   hook
     .command("test [command]")
     .description("feed a sample payload through the installed hook and show the reply")
