@@ -1,0 +1,86 @@
+// Client side of the bed: the files and ssh argv a test (or rch) uses to reach the workers.
+import { writeFileSync } from "node:fs";
+import { stringify } from "smol-toml";
+import type { BedWorker } from "./types.ts";
+
+/** Options that make the system ssh behave the same on every machine: no user/system ssh_config
+ * (-F none), only our key (an agent's keys could exhaust MaxAuthTries), strict host checking. */
+export function sshOptions(w: BedWorker, opts: { mux?: boolean } = {}): string[] {
+  const args = [
+    "-F",
+    "none",
+    "-p",
+    String(w.port),
+    "-i",
+    w.identityFile,
+    "-o",
+    "IdentitiesOnly=yes",
+    "-o",
+    `UserKnownHostsFile=${w.knownHostsFile}`,
+    "-o",
+    "StrictHostKeyChecking=yes",
+    "-o",
+    "BatchMode=yes",
+    "-o",
+    "LogLevel=ERROR",
+    "-o",
+    "ConnectTimeout=5",
+  ];
+  // A master per worker makes each further command ~8 ms instead of ~200 ms (testbed.md §2).
+  if (opts.mux) {
+    args.push("-o", "ControlMaster=auto", "-o", "ControlPersist=60", "-o", `ControlPath=${w.controlDir}/%C`);
+  }
+  return args;
+}
+
+/** `ssh` options plus the destination: `["ssh", ...sshArgs(w), "cmd"]`. */
+export function sshArgs(w: BedWorker, opts: { mux?: boolean } = {}): string[] {
+  return [...sshOptions(w, opts), `${w.user}@${w.host}`];
+}
+
+/** The remote shell for `rsync -e` (rsync splits it on spaces; bed paths have none). */
+export function rsyncRsh(w: BedWorker, opts: { mux?: boolean } = {}): string {
+  return ["ssh", ...sshOptions(w, opts)].join(" ");
+}
+
+export function writeKnownHosts(file: string, workers: readonly BedWorker[]): void {
+  writeFileSync(file, workers.map((w) => `[${w.host}]:${w.port} ${w.hostKeyPub}\n`).join(""));
+}
+
+export function writeSshConfig(file: string, workers: readonly BedWorker[]): void {
+  const blocks = workers.map((w) =>
+    [
+      `Host ${w.id}`,
+      `  HostName ${w.host}`,
+      `  Port ${w.port}`,
+      `  User ${w.user}`,
+      `  IdentityFile ${w.identityFile}`,
+      "  IdentitiesOnly yes",
+      `  UserKnownHostsFile ${w.knownHostsFile}`,
+      "  StrictHostKeyChecking yes",
+      "  BatchMode yes",
+      "  LogLevel ERROR",
+      "",
+    ].join("\n"),
+  );
+  writeFileSync(file, blocks.join("\n"));
+}
+
+export type TomlExtra = Record<string, unknown> | ((w: BedWorker) => Record<string, unknown>);
+
+/** workers.toml text as rch reads it (src/config/schema.ts workerSchema); `extra` adds or
+ * overrides keys on every entry, or per entry when it is a function. */
+export function workersToml(workers: readonly BedWorker[], extra: TomlExtra = {}): string {
+  const entries = workers.map((w) => ({
+    id: w.id,
+    host: w.host,
+    port: w.port,
+    user: w.user,
+    identity_file: w.identityFile,
+    total_slots: w.totalSlots,
+    priority: w.priority,
+    remote_root: w.remoteRoot,
+    ...(typeof extra === "function" ? extra(w) : extra),
+  }));
+  return stringify({ workers: entries });
+}

@@ -1,0 +1,40 @@
+// Toolchains the worker users can run. /root is 0700 and the repo may not be traversable by
+// them, so each fleet bind-mounts (read-only, no copy) what it needs into its own tmpfs:
+//   <tc>/rust     = the stable rustup toolchain dir (bin/cargo, bin/rustc, lib/…)
+//   <tc>/bun/bun  = the real bun executable (bunx is a symlink: bun dispatches on argv[0])
+// A worker "has" a toolchain iff its bin dir is on the PATH its sshd sets with SetEnv.
+import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { bunBinary, checkCc, rustToolchainDir, type Toolchain } from "./preflight.ts";
+import { bindReadOnly } from "./system.ts";
+
+export type ToolDirs = Partial<Record<Toolchain, string>>;
+
+const SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin";
+
+export async function provisionToolchains(tc: string, tools: readonly Toolchain[]): Promise<ToolDirs> {
+  const dirs: ToolDirs = {};
+  mkdirSync(tc, { recursive: true, mode: 0o755 });
+  if (tools.includes("cc")) checkCc();
+  if (tools.includes("rust")) {
+    const src = await rustToolchainDir();
+    const dst = join(tc, "rust");
+    mkdirSync(dst, { mode: 0o755 });
+    await bindReadOnly(src, dst);
+    dirs.rust = join(dst, "bin");
+  }
+  if (tools.includes("bun")) {
+    const dst = join(tc, "bun");
+    mkdirSync(dst, { mode: 0o755 });
+    writeFileSync(join(dst, "bun"), ""); // a file bind mount needs an existing file to cover
+    await bindReadOnly(bunBinary(), join(dst, "bun"));
+    symlinkSync("bun", join(dst, "bunx"));
+    dirs.bun = dst;
+  }
+  return dirs;
+}
+
+export function sessionPath(dirs: ToolDirs, tools: readonly Toolchain[]): string {
+  const own = tools.flatMap((t) => (t === "cc" ? [] : dirs[t] ? [dirs[t]] : []));
+  return [...own, SYSTEM_PATH].join(":");
+}

@@ -1,0 +1,78 @@
+import type { TomlExtra } from "./client.ts";
+import type { Toolchain } from "./preflight.ts";
+
+export type { Toolchain };
+
+export interface BedWorker {
+  /** rch worker id (workers.toml `id`, ssh_config Host alias): "w1", "w2", … unless given. */
+  id: string;
+  /** Unix user the worker's sshd runs as and accepts: rchb<fleet hex>w<N>. */
+  user: string;
+  uid: number;
+  host: "127.0.0.1";
+  port: number;
+  /** The fleet's client private key (one for all workers). */
+  identityFile: string;
+  knownHostsFile: string;
+  /** Directory for ControlPath sockets (sshArgs(w, { mux: true })); closed by stop(). */
+  controlDir: string;
+  home: string;
+  /** Per-worker project root on the fleet's tmpfs, owned by the worker user. */
+  remoteRoot: string;
+  /** PID of the sshd listener (changes on startWorker). */
+  sshdPid: number;
+  /** "ssh-ed25519 AAAA…" (changes on startWorker({ newHostKey: true })). */
+  hostKeyPub: string;
+  /** Toolchains on the sessions' PATH. gcc/make/cmake are system-wide: every worker has them. */
+  toolchains: Toolchain[];
+  totalSlots: number;
+  priority: number;
+  sshdLog: string;
+}
+
+export interface WorkerSpec {
+  id?: string;
+  /** true (default): all toolchains of the fleet; false: none (rust and bun absent from PATH);
+   * or a subset. "cc" cannot be withheld: gcc lives in /usr/bin. */
+  toolchains?: boolean | Toolchain[];
+  totalSlots?: number;
+  priority?: number;
+  /** taskset CPU list for the worker's sshd and every session (e.g. "0" = a one-core worker). */
+  cpus?: string;
+}
+
+export interface FleetOptions {
+  /** A count (all alike) or one spec per worker. */
+  workers: number | WorkerSpec[];
+  /** Toolchains provisioned for the fleet (default: rust, bun, cc). A requested one that the
+   * host lacks is an Error, never a silent downgrade. */
+  toolchains?: Toolchain[];
+  /** Size cap of the fleet's tmpfs (homes, remote roots), MiB; default 4096 (used lazily). */
+  tmpfsMiB?: number;
+  /** Keep running after this process exits (CLI `up`): never reaped as stale. */
+  persistent?: boolean;
+}
+
+export interface Fleet {
+  /** 4 hex digits, unique among live fleets on this host. */
+  id: string;
+  /** Scratch root: /tmp/rchbed-<id>. */
+  dir: string;
+  identityFile: string;
+  /** Holds every worker's current host key as "[127.0.0.1]:PORT key" (see writeKnownHosts). */
+  knownHostsFile: string;
+  /** Host entries per worker id, for `ssh -F sshConfigFile w1`. */
+  sshConfigFile: string;
+  workers: BedWorker[];
+  worker(id: string): BedWorker;
+  workersToml(extra?: TomlExtra): string;
+  /** Kills the worker's sshd and all its sessions (every process of its uid), by PID. */
+  stopWorker(id: string): Promise<void>;
+  /** (Re)starts the worker on the same port. newHostKey: clients holding the old known_hosts
+   * then get "REMOTE HOST IDENTIFICATION HAS CHANGED". */
+  startWorker(id: string, opts?: { newHostKey?: boolean }): Promise<void>;
+  /** Rewrites knownHostsFile and sshConfigFile from the workers' current keys and ports. */
+  writeClientFiles(): void;
+  /** Stops everything this fleet started, by PID; unmounts; deletes its users and scratch. */
+  stop(): Promise<void>;
+}
