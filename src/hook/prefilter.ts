@@ -26,7 +26,9 @@ export const PREFILTER_KEYWORDS = [
 export const HOOK_MARKER = ": rch-hook v1;";
 
 // A keyword only counts as a whole word: the character before and after may not be part of a
-// command name. `\"command\":` is stripped first so paths in cwd/transcript_path rarely match.
+// command name. The whole payload is matched (cwd and transcript_path too): stripping everything
+// before `"command":` first cost more (dash's `${l#*…}` is quadratic) than the rare extra start
+// of rch when a path holds a keyword as a whole word.
 const edge = "[!A-Za-z0-9_.+-]";
 
 export function prefilterCommand(rchArgv: string[]): string {
@@ -35,7 +37,7 @@ export function prefilterCommand(rchArgv: string[]): string {
   // `read` stops at the first newline (Claude Code sends one line of JSON); the unquoted
   // here-document hands that line to rch without a fork and without re-expanding its content.
   return [
-    `${HOOK_MARKER} IFS= read -r l; c=\${l#*\\"command\\":}; case $c in ${patterns}) exec ${rch} hook <<RCH_EOF`,
+    `${HOOK_MARKER} IFS= read -r l; case $l in ${patterns}) exec ${rch} hook <<RCH_EOF`,
     "$l",
     "RCH_EOF",
     ";; esac",
