@@ -70,8 +70,8 @@ export function describeValue(value: unknown): string {
 
 export function schemaMessage(issues: v.BaseIssue<unknown>[], value: unknown): string {
   const first = issues[0];
-  const why = first?.message ?? "is invalid";
-  return `${why} (got ${describeValue(value)})`;
+  if (first?.expected && first.received) return `expected ${first.expected}, got ${first.received}`;
+  return `${first?.message ?? "is invalid"} (got ${describeValue(value)})`;
 }
 
 function isTable(x: unknown): x is Record<string, unknown> {
