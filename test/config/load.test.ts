@@ -30,7 +30,10 @@ describe("config layering", () => {
   });
 
   test("user < project < env", () => {
-    writeFileSync(join(cfgDir, "config.toml"), "[compilation]\nmin_local_time_ms = 100\n[transfer]\ncompression_level = 5\n");
+    writeFileSync(
+      join(cfgDir, "config.toml"),
+      "[compilation]\nmin_local_time_ms = 100\n[transfer]\ncompression_level = 5\n",
+    );
     const proj = join(dir, "proj");
     mkdirSync(join(proj, ".rch"), { recursive: true });
     writeFileSync(
@@ -55,7 +58,10 @@ describe("config layering", () => {
 
   test("a bad value names file, line and key, and keeps the default", () => {
     const file = join(cfgDir, "config.toml");
-    writeFileSync(file, "# comment\n[general]\nenabled = true\n\n[compilation]\nconfidence_threshold = 1.5\n");
+    writeFileSync(
+      file,
+      "# comment\n[general]\nenabled = true\n\n[compilation]\nconfidence_threshold = 1.5\n",
+    );
     const { config, issues } = loadConfig({ env: env() });
     expect(config.compilation.confidence_threshold).toBe(0.85);
     expect(issues).toHaveLength(1);
@@ -66,7 +72,11 @@ describe("config layering", () => {
   test("a typo in a key suggests the right one", () => {
     writeFileSync(join(cfgDir, "config.toml"), "[compilation]\nconfidence_treshold = 0.9\n");
     const { issues } = loadConfig({ env: env() });
-    expect(issues[0]).toMatchObject({ line: 2, key: "compilation.confidence_treshold", message: "unknown key" });
+    expect(issues[0]).toMatchObject({
+      line: 2,
+      key: "compilation.confidence_treshold",
+      message: "unknown key",
+    });
     expect(issues[0]?.hint).toContain("confidence_threshold");
   });
 
