@@ -1,12 +1,19 @@
 #!/usr/bin/env bun
 // Entry point. `rch hook` and `rch exec` run inside every agent command, so they are dispatched
 // before the CLI framework is even loaded; everything else goes through the command table.
-const argv = process.argv.slice(2);
+// Invoked as `rchd` (a symlink to rch): the daemon in the foreground.
+const argv = /(^|\/)rchd$/.test(process.argv0)
+  ? ["daemon", "run", ...process.argv.slice(2)]
+  : process.argv.slice(2);
 
 async function dispatch(): Promise<number> {
   if (argv.length === 1 && argv[0] === "hook") {
     const { runHook } = await import("../hook/run.ts");
     return runHook();
+  }
+  if (argv[0] === "exec") {
+    const { runExecCommand } = await import("../cli/commands/exec.ts");
+    return runExecCommand(argv.slice(1));
   }
   const { main } = await import("../cli/main.ts");
   return main(argv);

@@ -13,7 +13,10 @@ export interface SelectRequest {
   argv: string[];
   /** Environment that will be applied remotely (config [environment] + allowlisted vars). */
   env: Record<string, string>;
-  /** Fingerprint of the local source tree (what would be synced). */
+  /**
+   * Fingerprint of the local source tree (what would be synced); "" when the caller selects
+   * before scanning (rch exec does: its scan overlaps the ssh session set-up).
+   */
   sourceState: string;
   preferredWorkers: string[];
   /** RCH_WORKER: only this worker. */

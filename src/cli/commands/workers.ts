@@ -1,0 +1,100 @@
+// rch workers list | probe [--all|ID]
+import type { Command } from "commander";
+import pc from "picocolors";
+import { loadConfig } from "../../config/load.ts";
+import { findProjectRoot } from "../../config/project.ts";
+import type { WorkerConfig } from "../../config/schema.ts";
+import { PROBED_TOOLS, type ProbeResult, probeWorker } from "../../ssh/probe.ts";
+import { action } from "../action.ts";
+import { CliError } from "../errors.ts";
+import type { Output } from "../output.ts";
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join("  ")
+      .trimEnd();
+  return [pc.bold(line(header)), ...rows.map(line)].join("\n");
+}
+
+function loadWorkers(out: Output): WorkerConfig[] {
+  const loaded = loadConfig({ projectRoot: findProjectRoot(process.cwd()).root });
+  for (const i of loaded.issues)
+    out.verbose(`config: ${i.file}${i.line ? `:${i.line}` : ""}: ${i.key}: ${i.message}`);
+  return loaded.workers;
+}
+
+function list(out: Output): number {
+  const workers = loadWorkers(out);
+  out.result(
+    () =>
+      workers.length === 0
+        ? "no workers configured (add [[workers]] entries to ~/.config/rch/workers.toml)"
+        : table(
+            ["ID", "HOST", "ADDRESS", "SLOTS", "PRIORITY", "TAGS", "ENABLED"],
+            workers.map((w) => [
+              w.id,
+              w.host,
+              `${w.user ? `${w.user}@` : ""}${w.host}:${w.port}`,
+              String(w.total_slots),
+              String(w.priority),
+              w.tags.join(","),
+              w.enabled ? "yes" : "no",
+            ]),
+          ),
+    workers,
+  );
+  return 0;
+}
+
+function probeRow(r: ProbeResult): string[] {
+  if (!r.reachable) return [r.id, pc.red("unreachable"), "-", "-", "-", "-", r.error];
+  const tools = PROBED_TOOLS.filter((t) => r.tools[t]).map((t) => `${t} ${r.tools[t]}`);
+  return [
+    r.id,
+    pc.green("ok"),
+    `${r.latencyMs} ms`,
+    String(r.slots),
+    r.os,
+    String(r.cpus ?? "?"),
+    tools.join(", "),
+  ];
+}
+
+async function probe(out: Output, id: string | undefined, opts: { all?: boolean }): Promise<number> {
+  const workers = loadWorkers(out);
+  if (!id && !opts.all) throw new CliError("name a worker or pass --all", 2, "rch workers probe --all");
+  const chosen = id ? workers.filter((w) => w.id === id) : workers;
+  if (id && chosen.length === 0) {
+    throw new CliError(
+      `no worker '${id}' in workers.toml`,
+      1,
+      `configured: ${workers.map((w) => w.id).join(", ") || "none"}`,
+    );
+  }
+  if (chosen.length === 0)
+    throw new CliError("no workers configured", 1, "add [[workers]] entries to ~/.config/rch/workers.toml");
+  const { config } = loadConfig({ projectRoot: findProjectRoot(process.cwd()).root });
+  const results = await Promise.all(chosen.map((w) => probeWorker(w, config.ssh)));
+  out.result(
+    () =>
+      table(
+        ["ID", "STATUS", "LATENCY", "SLOTS", "OS/ARCH", "CPUS", "TOOLCHAINS / ERROR"],
+        results.map(probeRow),
+      ),
+    results,
+  );
+  return results.every((r) => r.reachable) ? 0 : 1;
+}
+
+export function registerWorkers(program: Command): void {
+  const workers = program.command("workers").description("the worker fleet (workers.toml)");
+  workers.command("list").description("configured workers").action(action(list));
+  workers
+    .command("probe [id]")
+    .description("connectivity, latency, OS/arch and toolchain versions of workers")
+    .option("--all", "probe every configured worker")
+    .action(action(probe));
+}

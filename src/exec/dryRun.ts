@@ -1,0 +1,52 @@
+// RCH_DRY_RUN: what a remote run would do, without connecting anywhere. The worker shown is the
+// first candidate in selection order (which one answers is only known by trying).
+import { relative } from "node:path";
+import { shJoin } from "../shell/quote.ts";
+import { sshArgv, sshTarget } from "../ssh/options.ts";
+import { pushArgv } from "../transfer/rsync.ts";
+import { orderCandidates } from "./localSelector.ts";
+import type { ExecPlan } from "./plan.ts";
+import { remoteProjectDir } from "./remoteDir.ts";
+import { buildArgs } from "./script.ts";
+
+export function dryRunLines(plan: ExecPlan): string[] {
+  const order = orderCandidates(plan.workers, {
+    preferredWorkers: plan.config.general.preferred_workers,
+    ...(plan.switches.worker ? { forcedWorker: plan.switches.worker } : {}),
+    ...(plan.switches.workers ? { allowedWorkers: plan.switches.workers } : {}),
+  });
+  if (!order.ok) return [`dry run: would run locally: ${order.reason}`];
+  const worker = order.workers[0]!;
+  const target = sshTarget(worker, plan.config.ssh);
+  const remoteDir = remoteProjectDir(worker.remote_root, plan.root);
+  const rsync = pushArgv(
+    { target, compressionLevel: plan.config.transfer.compression_level, timeoutMs: 0 },
+    plan.root,
+    remoteDir,
+    plan.rules,
+  );
+  const args = buildArgs({
+    nonce: "00000000",
+    remoteDir,
+    relCwd: plan.relCwd,
+    bunDir: plan.family.bunDir ? relative(plan.root, plan.family.bunDir) || "." : "",
+    bunHash: "",
+    trackInTree: plan.family.trackInTree,
+    outputDirs: plan.family.outputDirs.map((d) => relative(plan.root, d)),
+    fixDirs: plan.family.fixDirs.map((d) => relative(plan.root, d) || "."),
+    localRoot: plan.root,
+    env: plan.env,
+    argv: plan.argv,
+  });
+  return [
+    `dry run: ${plan.family.kind} in ${plan.root} (cwd ${plan.relCwd})`,
+    `worker: ${worker.id} (candidates: ${order.workers.map((w) => w.id).join(", ")})`,
+    `remote dir: ${remoteDir}`,
+    `sync: ${shJoin(rsync)}`,
+    // The script itself is constant (src/exec/script.ts); the data travels as its arguments,
+    // the sync decision as a header on its stdin.
+    `run: ${shJoin(sshArgv(target))} sh -c <script> rch ${shJoin(args)}`,
+    `artifacts: ${[...plan.family.outputDirs.map((d) => relative(plan.root, d) || "."), ...(plan.family.trackInTree ? ["files the build creates or changes"] : [])].join(", ") || "none"}`,
+    "dry run: running locally instead",
+  ];
+}

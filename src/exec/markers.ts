@@ -1,0 +1,129 @@
+// The remote script's two stderr lines for rch: `\x1erch-start-<nonce> <pgid>\t<dir>\t<physdir>`
+// before the build and `\x1erch-exit-<nonce> <rc> <outputs> <newfiles>` after it. The nonce makes
+// them impossible to forge by accident. This splits them out of the stream; everything else is
+// the build's stderr. Bytes before the start marker are the login shell's (kept for diagnostics).
+import type { Sink } from "./rewrite.ts";
+
+export interface StartInfo {
+  pgid: number;
+  /** Remote project dir as the script spelled it ($HOME expanded) and its physical path. */
+  dir: string;
+  physicalDir: string;
+}
+
+export interface EndInfo {
+  exitCode: number;
+  /** One letter per output dir: c = changed during the build, u = unchanged, m = missing. */
+  outputs: string;
+  /** The build created or changed in-tree files (a list waits on the worker). */
+  newFiles: boolean;
+}
+
+export interface DemuxEvents {
+  onStart(info: StartInfo): void;
+  onEnd(info: EndInfo): void;
+}
+
+export class StderrDemux {
+  private buf: Buffer = Buffer.alloc(0);
+  private state: "pre" | "run" | "done" = "pre";
+  private readonly startTag: Buffer;
+  private readonly endTag: Buffer;
+  /** stderr before the start marker (ssh warnings, login shell noise, script errors). */
+  preamble = "";
+
+  constructor(
+    nonce: string,
+    private readonly sink: Sink,
+    private readonly events: DemuxEvents,
+  ) {
+    this.startTag = Buffer.from(`\x1erch-start-${nonce} `);
+    this.endTag = Buffer.from(`\x1erch-exit-${nonce} `);
+  }
+
+  get started(): boolean {
+    return this.state !== "pre";
+  }
+
+  get ended(): boolean {
+    return this.state === "done";
+  }
+
+  write(chunk: Uint8Array): void {
+    if (this.state === "done") {
+      this.sink(chunk);
+      return;
+    }
+    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : Buffer.from(chunk);
+    if (this.state === "pre") this.scanStart();
+    if (this.state === "run") this.scanEnd();
+  }
+
+  /** End of stream: whatever is still held is build output (or preamble). */
+  finish(): void {
+    if (this.state === "pre") this.preamble += this.buf.toString();
+    else if (this.buf.length) this.sink(this.buf);
+    this.buf = Buffer.alloc(0);
+  }
+
+  private scanStart(): void {
+    const at = this.buf.indexOf(this.startTag);
+    if (at === -1) return;
+    const nl = this.buf.indexOf(10, at);
+    if (nl === -1) return;
+    this.preamble += this.buf.subarray(0, at).toString();
+    const [pgid, dir, physicalDir] = this.buf
+      .subarray(at + this.startTag.length, nl)
+      .toString()
+      .split("\t");
+    this.buf = this.buf.subarray(nl + 1);
+    this.state = "run";
+    this.events.onStart({ pgid: Number(pgid), dir: dir ?? "", physicalDir: physicalDir ?? dir ?? "" });
+  }
+
+  private scanEnd(): void {
+    const at = this.buf.indexOf(this.endTag);
+    if (at !== -1) {
+      const nl = this.buf.indexOf(10, at);
+      if (nl === -1) {
+        if (at > 0) this.sink(this.buf.subarray(0, at));
+        this.buf = this.buf.subarray(at);
+        return;
+      }
+      if (at > 0) this.sink(this.buf.subarray(0, at));
+      const [rc, outputs, nf] = this.buf
+        .subarray(at + this.endTag.length, nl)
+        .toString()
+        .split(" ");
+      const rest = this.buf.subarray(nl + 1);
+      this.buf = Buffer.alloc(0);
+      this.state = "done";
+      this.events.onEnd({
+        exitCode: Number(rc),
+        outputs: outputs === "-" ? "" : (outputs ?? ""),
+        newFiles: nf === "1",
+      });
+      if (rest.length) this.sink(rest);
+      return;
+    }
+    // Hold back a tail that could be the start of the end marker; pass the rest through now.
+    const keep = this.partialTail();
+    if (keep < this.buf.length) {
+      const out = this.buf.subarray(0, keep);
+      this.buf = this.buf.subarray(keep);
+      if (out.length) this.sink(out);
+    } else {
+      this.sink(this.buf);
+      this.buf = Buffer.alloc(0);
+    }
+  }
+
+  private partialTail(): number {
+    const from = Math.max(0, this.buf.length - this.endTag.length + 1);
+    for (let s = this.buf.indexOf(0x1e, from); s !== -1; s = this.buf.indexOf(0x1e, s + 1)) {
+      const tail = this.buf.subarray(s);
+      if (this.endTag.subarray(0, tail.length).equals(tail)) return s;
+    }
+    return this.buf.length;
+  }
+}

@@ -1,0 +1,53 @@
+// Does the command need files the sync will not carry? The worker only gets the project root, so
+// a cargo path dependency or an argument pointing outside it would build against nothing (or
+// against whatever the worker happens to have at that path): such builds run locally.
+import { readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { isInsideDir } from "../transfer/inside.ts";
+
+/** Paths every machine has: a compiler flag like -I/usr/include is not a project reference. */
+const SYSTEM = /^\/(usr|bin|sbin|lib|lib32|lib64|libx32|etc|opt|dev|proc|sys|nix)(\/|$)/;
+
+/** The path-looking part of an argument: the word, or what follows `=` / a short -I/-L style flag. */
+function pathOf(word: string): string | undefined {
+  const eq = word.indexOf("=");
+  const candidate = word.startsWith("-")
+    ? eq >= 0
+      ? word.slice(eq + 1)
+      : word.replace(/^-[A-Za-z]/, "")
+    : word;
+  return candidate.startsWith("/") || candidate.startsWith("../") || candidate === ".."
+    ? candidate
+    : undefined;
+}
+
+/** The first argument that names something outside the project, if any. */
+export function argOutsideRoot(args: readonly string[], root: string, cwd: string): string | undefined {
+  for (const word of args) {
+    const p = pathOf(word);
+    if (p === undefined || SYSTEM.test(p)) continue;
+    if (!isInsideDir(root, resolve(cwd, p))) return word;
+  }
+  return undefined;
+}
+
+const PATH_KEY = /\bpath\s*=\s*"([^"]+)"/g;
+
+/** A cargo `path = "…"` (dependency, patch, workspace member) that leaves the project root. */
+export function cargoPathOutsideRoot(root: string, cargoFiles: readonly string[]): string | undefined {
+  for (const rel of cargoFiles) {
+    let text: string;
+    try {
+      text = readFileSync(join(root, rel), "utf8");
+    } catch {
+      continue;
+    }
+    // Paths in .cargo/config.toml are relative to the dir holding .cargo; in a manifest, to its dir.
+    const base = rel.endsWith("Cargo.toml") ? dirname(join(root, rel)) : dirname(dirname(join(root, rel)));
+    for (const m of text.matchAll(PATH_KEY)) {
+      const target = resolve(base, m[1]!);
+      if (!isInsideDir(root, target)) return `${rel}: path = "${m[1]}"`;
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,156 @@
+// `rch exec` for one command: plan → select → sync → run → return → exit, and fail-open to a
+// local run whenever anything before the remote start fails (or the connection drops mid-build).
+import { signalNumber } from "../ssh/proc.ts";
+import type { Assignment } from "./argv.ts";
+import { createSelector, createTimingStore } from "./createSelector.ts";
+import { dryRunLines } from "./dryRun.ts";
+import { runLocal } from "./local.ts";
+import { type ExecPlan, makePlan } from "./plan.ts";
+import { type JobResult, runRemoteJob } from "./remoteJob.ts";
+import type { RemoteRun } from "./remoteRun.ts";
+import type { ExecReporter } from "./report.ts";
+import type { JobOutcome, Lease, TimingStore } from "./selector.ts";
+
+export interface PipelineInput {
+  argv: string[];
+  assignments: readonly Assignment[];
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  report: ExecReporter;
+}
+
+const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+
+/** rch's own exit code for an internal error after the remote build ran (see README). */
+export const INTERNAL_ERROR = 218;
+
+/** Signals before the local fallback: cancel the remote build, stop helpers, exit 128+N. */
+class SignalGuard {
+  readonly controller = new AbortController();
+  received: number | undefined;
+  running: RemoteRun | undefined;
+  /** The last remote run registered: whether its build started decides what an internal error means. */
+  lastRun: RemoteRun | undefined;
+  private readonly handler = (sig: NodeJS.Signals) => {
+    this.received ??= signalNumber(sig);
+    this.controller.abort();
+    if (this.running) void this.running.cancel(this.received);
+  };
+
+  install(): void {
+    for (const s of SIGNALS) process.on(s, this.handler);
+  }
+
+  remove(): void {
+    for (const s of SIGNALS) process.off(s, this.handler);
+  }
+}
+
+async function local(
+  inp: PipelineInput,
+  timings: TimingStore,
+  kind: string | undefined,
+  root: string | undefined,
+) {
+  const r = await runLocal(inp.argv, inp.assignments, inp.cwd);
+  if (kind && root) await timings.record(root, kind, "local", r.ms);
+  return r.exitCode;
+}
+
+export async function runPipeline(inp: PipelineInput): Promise<number> {
+  const { report } = inp;
+  const timings = createTimingStore();
+  const planned = await makePlan({ ...inp, timings });
+  if (planned.kind === "local") {
+    report.detail(`running locally: ${planned.reason}`);
+    return local(inp, timings, planned.plan?.family.kind, planned.plan?.root);
+  }
+  const plan = planned.plan;
+  for (const issue of plan.issues) report.detail(`config: ${issue}`);
+  if (plan.switches.dryRun) {
+    report.plan(dryRunLines(plan));
+    return local(inp, timings, undefined, undefined);
+  }
+  const guard = new SignalGuard();
+  guard.install();
+  let result: JobResult;
+  let lease: Lease | undefined;
+  try {
+    result = await remotePart(plan, guard, report, (l) => {
+      lease = l;
+    });
+  } catch (e) {
+    // A bug in rch must not cost the agent its build: before the remote build ran, run it here;
+    // after, re-running could repeat its effects, so say so and use rch's own exit code.
+    const why = e instanceof Error ? e.message : String(e);
+    const ran = guard.lastRun?.started === true;
+    result = ran
+      ? { kind: "exit", exitCode: INTERNAL_ERROR, remoteMs: 0 }
+      : { kind: "fallback", reason: `internal error: ${why}` };
+    if (ran) report.warn(`internal error after the remote build started: ${why}`);
+  } finally {
+    guard.remove();
+  }
+  if (lease) await lease.release(toOutcome(result));
+  if (guard.received !== undefined) return 128 + guard.received;
+  switch (result.kind) {
+    case "exit":
+      await timings.record(plan.root, plan.family.kind, "remote", result.remoteMs);
+      return result.exitCode;
+    case "cancelled":
+      return 128 + result.signal;
+    case "fallback":
+      report.fallback(result.reason);
+      return local(inp, timings, plan.family.kind, plan.root);
+  }
+}
+
+async function remotePart(
+  plan: ExecPlan,
+  guard: SignalGuard,
+  report: ExecReporter,
+  onLease: (l: Lease) => void,
+): Promise<JobResult> {
+  const t0 = performance.now();
+  const selection = await createSelector(plan.workers, plan.config).select({
+    projectRoot: plan.root,
+    kind: plan.family.kind,
+    argv: [...plan.assignments.map(([k, v]) => `${k}=${v}`), ...plan.argv],
+    env: Object.fromEntries([...plan.env.plain, ...plan.env.rooted]),
+    // Selection comes before the scan, which overlaps the ssh session set-up: not known yet.
+    sourceState: "",
+    preferredWorkers: plan.config.general.preferred_workers,
+    ...(plan.switches.worker ? { forcedWorker: plan.switches.worker } : {}),
+    ...(plan.switches.workers ? { allowedWorkers: plan.switches.workers } : {}),
+  });
+  if (guard.received !== undefined) return { kind: "cancelled", signal: guard.received };
+  if (selection.kind === "local") return { kind: "fallback", reason: selection.reason };
+  if (selection.kind === "attach") {
+    const code = await selection.attachment.follow(process.stdout, process.stderr);
+    return { kind: "exit", exitCode: code, remoteMs: performance.now() - t0 };
+  }
+  onLease(selection.lease);
+  report.detail(`worker: ${selection.lease.worker.id} in ${(performance.now() - t0).toFixed(1)} ms`);
+  return runRemoteJob({
+    plan,
+    worker: selection.lease.worker,
+    report,
+    abort: guard.controller.signal,
+    onRunning: (run) => {
+      guard.running = run;
+      if (run) guard.lastRun = run;
+      if (run && guard.received !== undefined) void run.cancel(guard.received);
+    },
+  });
+}
+
+function toOutcome(r: JobResult): JobOutcome {
+  switch (r.kind) {
+    case "exit":
+      return { kind: "remote", exitCode: r.exitCode, remoteMs: r.remoteMs };
+    case "cancelled":
+      return { kind: "remote", exitCode: 128 + r.signal, remoteMs: 0 };
+    case "fallback":
+      return { kind: "failed-before-start", reason: r.reason };
+  }
+}

@@ -1,0 +1,131 @@
+// Step 1 of `rch exec` (design §4.1): everything decidable before touching the network. Either a
+// plan for a remote run, or the reason this command runs locally right away.
+
+import { homedir } from "node:os";
+import { relative } from "node:path";
+import { isatty } from "node:tty";
+import { type RuntimeSwitches, runtimeSwitches } from "../config/env.ts";
+import { loadConfig } from "../config/load.ts";
+import { findProjectRoot } from "../config/project.ts";
+import type { Config, WorkerConfig } from "../config/schema.ts";
+import { buildRules, compileRules, type FilterRule, type Matcher } from "../transfer/rules.ts";
+import type { Assignment } from "./argv.ts";
+import { type RemoteEnv, remoteEnv } from "./env.ts";
+import { type FamilyPlan, planFamily } from "./family.ts";
+import { argOutsideRoot } from "./outside.ts";
+import type { TimingStore } from "./selector.ts";
+
+export interface ExecPlan {
+  argv: string[];
+  assignments: readonly Assignment[];
+  cwd: string;
+  root: string;
+  /** cwd relative to root, "." at the root. */
+  relCwd: string;
+  config: Config;
+  workers: WorkerConfig[];
+  switches: RuntimeSwitches;
+  family: FamilyPlan;
+  rules: FilterRule[];
+  keep: Matcher;
+  env: RemoteEnv;
+  /** Config problems (the affected keys fell back to defaults); shown with --verbose. */
+  issues: string[];
+}
+
+export type PlanResult =
+  | { kind: "remote"; plan: ExecPlan }
+  | { kind: "local"; reason: string; plan?: ExecPlan };
+
+export interface PlanInput {
+  argv: string[];
+  assignments: readonly Assignment[];
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  timings: TimingStore;
+}
+
+function disabledReason(config: Config, sw: RuntimeSwitches): string | undefined {
+  if (sw.bypass) return "RCH_BYPASS is set";
+  if (sw.localOnly) return "RCH_LOCAL_ONLY is set";
+  if (!config.general.enabled)
+    return "rch is disabled (general.enabled, RCH_ENABLED or the project's enabled = false)";
+  return undefined;
+}
+
+export async function makePlan(inp: PlanInput): Promise<PlanResult> {
+  const { root } = findProjectRoot(inp.cwd);
+  const loaded = loadConfig({ projectRoot: root, env: inp.env });
+  const { config } = loaded;
+  const switches = runtimeSwitches(inp.env);
+  const off = disabledReason(config, switches);
+  if (off) return { kind: "local", reason: off };
+  if (loaded.workers.length === 0) return { kind: "local", reason: "no workers configured" };
+  if (root === "/" || root === (inp.env.HOME || homedir())) {
+    return { kind: "local", reason: `no project root above ${inp.cwd} (would sync all of ${root})` };
+  }
+  const family = planFamily(inp.argv, {
+    root,
+    cwd: inp.cwd,
+    env: { ...inp.env, ...Object.fromEntries(inp.assignments) },
+  });
+  if (family.localReason) return { kind: "local", reason: family.localReason };
+  const outside = argOutsideRoot(inp.argv.slice(1), root, inp.cwd);
+  if (outside) return { kind: "local", reason: `argument ${outside} is outside the project ${root}` };
+  const env = remoteEnv({
+    local: inp.env,
+    extraAllow: config.exec.env_allowlist,
+    configEnv: config.environment,
+    assignments: inp.assignments,
+    root,
+    cwd: inp.cwd,
+    forceColor: config.output.preserve_colors && isatty(1),
+  });
+  if (!env.ok) return { kind: "local", reason: env.reason };
+  const timing = await timingGate(inp.timings, root, family.kind, config);
+  if (timing) return { kind: "local", reason: timing };
+  const rules = buildRules({
+    includes: config.transfer.include_patterns,
+    excludes: config.transfer.exclude_patterns,
+    familyExcludes: family.excludes,
+    projectRoot: root,
+  });
+  const plan: ExecPlan = {
+    argv: inp.argv,
+    assignments: inp.assignments,
+    cwd: inp.cwd,
+    root,
+    relCwd: relative(root, inp.cwd) || ".",
+    config,
+    workers: loaded.workers,
+    switches,
+    family,
+    rules,
+    keep: compileRules(rules),
+    env: env.env,
+    issues: loaded.issues.map((i) => `${i.file}${i.line ? `:${i.line}` : ""}: ${i.key}: ${i.message}`),
+  };
+  return { kind: "remote", plan };
+}
+
+async function timingGate(
+  store: TimingStore,
+  root: string,
+  kind: string,
+  config: Config,
+): Promise<string | undefined> {
+  const t = await store.get(root, kind);
+  const { min_local_time_ms: min, remote_speedup_threshold: speedup } = config.compilation;
+  if (t.localMs !== undefined && t.localMs < min) {
+    return `${kind} usually takes ${Math.round(t.localMs)} ms here (< compilation.min_local_time_ms = ${min})`;
+  }
+  if (
+    t.localMs !== undefined &&
+    t.remoteMs !== undefined &&
+    t.remoteMs > 0 &&
+    t.localMs / t.remoteMs < speedup
+  ) {
+    return `${kind} is not faster remotely (${Math.round(t.localMs)} ms here, ${Math.round(t.remoteMs)} ms remote)`;
+  }
+  return undefined;
+}

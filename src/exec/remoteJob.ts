@@ -1,0 +1,170 @@
+// Steps 4–6 on one worker: start the remote script (it waits for its sync header), scan the
+// local tree meanwhile, bring the copy up to date (nothing / inline tar / rsync), run, bring
+// artifacts back. Returns what happened; the caller decides between exiting and running locally.
+import { randomBytes } from "node:crypto";
+import { relative } from "node:path";
+import type { WorkerConfig } from "../config/schema.ts";
+import { type SshTarget, sshTarget } from "../ssh/options.ts";
+import { scanTree, type TreeScan } from "../transfer/fingerprint.ts";
+import type { RsyncCommon } from "../transfer/rsync.ts";
+import { readSyncRecord, type SyncRecord, syncKey } from "../transfer/syncstate.ts";
+import { bunHash } from "./bunHash.ts";
+import { finishJob } from "./finishJob.ts";
+import { cargoPathOutsideRoot } from "./outside.ts";
+import type { ExecPlan } from "./plan.ts";
+import { remoteProjectDir } from "./remoteDir.ts";
+import { RemoteRun } from "./remoteRun.ts";
+import type { ExecReporter } from "./report.ts";
+import { buildArgs, syncHeader } from "./script.ts";
+import { commitSync, planSync, type SyncPlan } from "./syncUp.ts";
+
+export type JobResult =
+  | { kind: "exit"; exitCode: number; remoteMs: number }
+  | { kind: "fallback"; reason: string }
+  | { kind: "cancelled"; signal: number };
+
+export interface JobContext {
+  plan: ExecPlan;
+  worker: WorkerConfig;
+  report: ExecReporter;
+  /** Aborted when rch gets a signal: stops rsync. */
+  abort?: AbortSignal;
+  /** Registers the running remote build so a signal can cancel it. */
+  onRunning(run: RemoteRun | undefined): void;
+}
+
+export async function runRemoteJob(ctx: JobContext): Promise<JobResult> {
+  const { plan, worker, report } = ctx;
+  const t0 = performance.now();
+  const target: SshTarget = sshTarget(worker, plan.config.ssh);
+  const remoteDir = remoteProjectDir(worker.remote_root, plan.root);
+  const key = syncKey(worker.id, worker.host, worker.user, worker.port, remoteDir);
+  const rsync: RsyncCommon = {
+    target,
+    compressionLevel: plan.config.transfer.compression_level,
+    timeoutMs: plan.config.exec.artifact_timeout_s * 1000,
+    ...(ctx.abort ? { signal: ctx.abort } : {}),
+  };
+  const bun = plan.family.bunDir ? bunHash(plan.family.bunDir) : undefined;
+  const startRun = (): { run: RemoteRun; nonce: string } => {
+    const nonce = randomBytes(4).toString("hex");
+    const run = new RemoteRun({
+      target,
+      nonce,
+      localRoot: plan.root,
+      maxHoldMs: plan.config.output.max_latency_ms,
+      args: buildArgs({
+        nonce,
+        remoteDir,
+        relCwd: plan.relCwd,
+        bunDir: bun ? relative(plan.root, plan.family.bunDir!) || "." : "",
+        bunHash: bun ?? "",
+        trackInTree: plan.family.trackInTree,
+        outputDirs: plan.family.outputDirs.map((d) => relative(plan.root, d)),
+        fixDirs: plan.family.fixDirs.map((d) => relative(plan.root, d) || "."),
+        localRoot: plan.root,
+        env: plan.env,
+        argv: plan.argv,
+      }),
+    });
+    ctx.onRunning(run);
+    run.begin();
+    return { run, nonce };
+  };
+
+  let current = startRun();
+  const t1 = performance.now();
+  const scan: TreeScan = scanTree(plan.root, plan.keep);
+  report.detail(`scan: ${scan.files} files in ${(performance.now() - t1).toFixed(1)} ms`);
+  if (ctx.abort?.aborted) {
+    await current.run.finish(); // the signal handler has cut its lifeline
+    return { kind: "cancelled", signal: 0 };
+  }
+  const outside = cargoPathOutsideRoot(plan.root, scan.cargoFiles);
+  if (outside) {
+    current.run.send(syncHeader("abort"));
+    await current.run.finish();
+    return { kind: "fallback", reason: `a cargo path reaches outside the project (${outside})` };
+  }
+  let record: SyncRecord | undefined = readSyncRecord(key);
+  for (let full = false; ; full = true) {
+    const sync = await planSync({
+      key,
+      record,
+      scan,
+      root: plan.root,
+      remoteDir,
+      rules: plan.rules,
+      rsync,
+      full,
+    });
+    if (sync.kind === "failed") {
+      current.run.send(syncHeader("abort"));
+      await current.run.finish();
+      return { kind: "fallback", reason: `sync to ${worker.id} failed: ${sync.reason}` };
+    }
+    report.detail(describeSync(sync, scan.files, worker.id));
+    const { run, nonce } = current;
+    run.send(
+      syncHeader({
+        check: sync.kind === "pushed" ? "" : sync.check,
+        stamp: sync.kind === "current" ? "" : sync.stamp,
+        remove: sync.kind === "inline" ? sync.remove : [],
+        tarBytes: sync.kind === "inline" ? sync.tar.length : 0,
+      }),
+    );
+    if (sync.kind === "inline") run.send(sync.tar);
+    const outcome = await run.finish();
+    ctx.onRunning(undefined);
+    if (sync.kind === "inline" && run.started) record = commitSync(key, scan, sync.stamp, record);
+    else if (sync.kind === "pushed") record = { ...record, fingerprint: scan.hash, syncId: sync.stamp };
+    switch (outcome.kind) {
+      case "cancelled":
+        return outcome;
+      case "lost":
+        return {
+          kind: "fallback",
+          reason: `connection to ${worker.id} lost during the build (${outcome.detail})`,
+        };
+      case "not-started":
+        if ((outcome.why === "needs-sync" || outcome.why === "inline-sync-failed") && !full) {
+          report.detail(`sync: the copy on ${worker.id} is not the one last synced; syncing in full`);
+          current = startRun(); // its session starts while rsync runs
+          continue;
+        }
+        return {
+          kind: "fallback",
+          reason: notStartedReason(outcome.why, worker.id, plan.argv[0]!, outcome.detail),
+        };
+      case "finished":
+        report.detail(`remote: ${plan.argv[0]} exited ${outcome.exitCode} on ${worker.id}`);
+        return finishJob({ plan, worker, outcome, record, key, remoteDir, nonce, rsync, scan, report, t0 });
+    }
+  }
+}
+
+function describeSync(sync: Exclude<SyncPlan, { kind: "failed" }>, files: number, worker: string): string {
+  switch (sync.kind) {
+    case "current":
+      return `sync: skipped, tree unchanged (${files} files)`;
+    case "inline":
+      return `sync: ${sync.files} changed and ${sync.remove.length} removed path(s) sent inline (${sync.tar.length} bytes of tar)`;
+    case "pushed":
+      return `sync: rsync to ${worker} in ${Math.round(sync.ms)} ms`;
+  }
+}
+
+function notStartedReason(why: string, worker: string, tool: string, detail: string): string {
+  switch (why) {
+    case "needs-sync":
+      return `the copy on ${worker} is still not current after a sync`;
+    case "tool-missing":
+      return `${tool} is not installed on ${worker}`;
+    case "install-failed":
+      return `bun install failed on ${worker}`;
+    case "ssh-failed":
+      return `ssh to ${worker} failed: ${detail}`;
+    default:
+      return `could not start on ${worker}: ${detail}`;
+  }
+}

@@ -1,0 +1,195 @@
+// Runs the build script on the worker over the master connection and streams its output live:
+// stdout → our stdout, stderr → our stderr (markers stripped), remote project paths rewritten
+// to the local root. Classifies how it ended; cancel() stops the remote process group.
+//
+// The ssh process has no deadline of its own: a build may legitimately run for hours, and the
+// agent's tool timeout reaches us as a signal (→ cancel). Everything else about it follows the
+// house rules: own process group, TERM → KILL escalation on cancel.
+import type { Subprocess } from "bun";
+import { describeSshFailure } from "../ssh/master.ts";
+import { type SshTarget, sshArgv } from "../ssh/options.ts";
+import { run, shellStatus, stopGroup } from "../ssh/proc.ts";
+import { remoteCommand } from "../ssh/remote.ts";
+import { OutputClosedError, writeAll } from "./fdwrite.ts";
+import { type EndInfo, type StartInfo, StderrDemux } from "./markers.ts";
+import { PathRewriter } from "./rewrite.ts";
+import { RemoteCode, SCRIPT } from "./script.ts";
+
+export type NotStartedWhy =
+  | "needs-sync"
+  | "inline-sync-failed"
+  | "tool-missing"
+  | "install-failed"
+  | "setup-failed"
+  | "ssh-failed";
+
+export type RemoteOutcome =
+  | { kind: "not-started"; why: NotStartedWhy; detail: string }
+  | { kind: "finished"; exitCode: number; start: StartInfo; end: EndInfo | undefined }
+  | { kind: "lost"; detail: string; start: StartInfo }
+  | { kind: "cancelled"; signal: number };
+
+export interface RemoteRunOptions {
+  target: SshTarget;
+  nonce: string;
+  args: string[];
+  localRoot: string;
+  /** Output held back at most this long while deciding about a split path (output.max_latency_ms). */
+  maxHoldMs: number;
+  stdoutFd?: number;
+  stderrFd?: number;
+}
+
+const CANCEL_WAIT_MS = 5000;
+/** How long the build may take to react to the forwarded signal before the watchdog escalates. */
+const GRACE_MS = 2000;
+
+export class RemoteRun {
+  private proc: Subprocess<"pipe", "pipe", "pipe"> | undefined;
+  private start: StartInfo | undefined;
+  private end: EndInfo | undefined;
+  private cancelledBy: number | undefined;
+  private readonly pendingStdout: Uint8Array[] = [];
+  private done: Promise<RemoteOutcome> | undefined;
+
+  constructor(private readonly o: RemoteRunOptions) {}
+
+  /** The start marker arrived: the script got past every pre-build step. */
+  get started(): boolean {
+    return this.start !== undefined;
+  }
+
+  /**
+   * Starts ssh and the remote script, which then waits for its sync header (send()): the session
+   * set-up overlaps whatever the caller still has to do locally (scanning the tree).
+   */
+  begin(): void {
+    this.done ??= this.run();
+  }
+
+  /** Writes to the remote stdin (the sync header, an inline tar); the pipe then stays open. */
+  send(data: Uint8Array): void {
+    if (!this.proc || data.length === 0) return;
+    try {
+      this.proc.stdin.write(data);
+      void this.proc.stdin.flush();
+    } catch {
+      // ssh is gone: run() reports how it ended
+    }
+  }
+
+  /** How the run ended (begin() first). */
+  finish(): Promise<RemoteOutcome> {
+    this.begin();
+    return this.done!;
+  }
+
+  private async run(): Promise<RemoteOutcome> {
+    const o = this.o;
+    const out = new PathRewriter((c) => writeAll(o.stdoutFd ?? 1, c), o.maxHoldMs);
+    const err = new PathRewriter((c) => writeAll(o.stderrFd ?? 2, c), o.maxHoldMs);
+    const demux = new StderrDemux(o.nonce, (c) => err.write(c), {
+      onStart: (info) => {
+        this.start = info;
+        out.setPairs([
+          [info.physicalDir, o.localRoot],
+          [info.dir, o.localRoot],
+        ]);
+        err.setPairs([
+          [info.physicalDir, o.localRoot],
+          [info.dir, o.localRoot],
+        ]);
+        for (const c of this.pendingStdout.splice(0)) out.write(c);
+      },
+      onEnd: (info) => {
+        this.end = info;
+      },
+    });
+    const proc = Bun.spawn([...sshArgv(o.target), remoteCommand(SCRIPT, o.args)], {
+      stdin: "pipe", // the sync header, maybe a tar, then held open: the remote watchdog's lifeline
+      stdout: "pipe",
+      stderr: "pipe",
+      detached: true,
+    });
+    this.proc = proc;
+    const pump = async (stream: ReadableStream<Uint8Array>, onChunk: (c: Uint8Array) => void) => {
+      try {
+        for await (const chunk of stream) onChunk(chunk);
+      } catch (e) {
+        if (e instanceof OutputClosedError) void this.cancel(13);
+        else throw e;
+      }
+    };
+    await Promise.all([
+      pump(proc.stdout, (c) => (this.start ? out.write(c) : this.pendingStdout.push(c))),
+      pump(proc.stderr, (c) => demux.write(c)),
+      proc.exited,
+    ]);
+    try {
+      demux.finish();
+      out.flush();
+      err.flush();
+    } catch (e) {
+      if (!(e instanceof OutputClosedError)) throw e;
+    }
+    return this.classify(shellStatus(proc), demux.preamble);
+  }
+
+  private classify(code: number, preamble: string): RemoteOutcome {
+    if (this.cancelledBy !== undefined) return { kind: "cancelled", signal: this.cancelledBy };
+    const start = this.start;
+    if (start) {
+      if (this.end) return { kind: "finished", exitCode: this.end.exitCode, start, end: this.end };
+      if (code === 255) return { kind: "lost", detail: describeSshFailure(preamble, code), start };
+      return { kind: "finished", exitCode: code, start, end: undefined };
+    }
+    const why: NotStartedWhy =
+      code === RemoteCode.needsSync
+        ? "needs-sync"
+        : code === RemoteCode.inlineSyncFailed
+          ? "inline-sync-failed"
+          : code === RemoteCode.toolMissing
+            ? "tool-missing"
+            : code === RemoteCode.installFailed
+              ? "install-failed"
+              : code === 255
+                ? "ssh-failed"
+                : "setup-failed";
+    const detail =
+      code === 255 ? describeSshFailure(preamble, code) : `remote shell exited ${code}${tail(preamble)}`;
+    return { kind: "not-started", why, detail };
+  }
+
+  /**
+   * Stops the remote build: the signal we got goes to the remote process group (so a Ctrl-C
+   * looks like a Ctrl-C to the build), then the watchdog's lifeline is cut, which TERMs and
+   * KILLs whatever is left. Waits up to 5 s for ssh to finish.
+   */
+  async cancel(signal: number): Promise<void> {
+    if (this.cancelledBy !== undefined || !this.proc) return;
+    this.cancelledBy = signal;
+    const proc = this.proc;
+    const exitedWithin = (ms: number) =>
+      Promise.race([proc.exited.then(() => true), Bun.sleep(ms).then(() => false)]);
+    const pgid = this.start?.pgid;
+    let done = false;
+    if (pgid && pgid > 1) {
+      const name = SIGNAL_NAMES[signal] ?? "TERM";
+      await run([...sshArgv(this.o.target), `kill -s ${name} -- -${pgid}`], { timeoutMs: GRACE_MS });
+      done = await exitedWithin(GRACE_MS); // let the build react as it would to a local Ctrl-C
+    }
+    try {
+      proc.stdin.end();
+    } catch {
+      // already closed
+    }
+    if (!done && !(await exitedWithin(CANCEL_WAIT_MS - GRACE_MS))) await stopGroup(proc, 1000);
+  }
+}
+
+const SIGNAL_NAMES: Record<number, string> = { 1: "HUP", 2: "INT", 13: "PIPE", 15: "TERM" };
+
+function tail(text: string): string {
+  const last = text.trim().split("\n").at(-1)?.trim();
+  return last ? `: ${last}` : "";
+}

@@ -1,0 +1,80 @@
+// `rch workers probe`: can we reach a worker, how fast is a round trip through its master, and
+// what does it have (OS/arch, CPUs, toolchain versions) — the facts gathered in ONE remote command.
+import type { Config, WorkerConfig } from "../config/schema.ts";
+import { ensureMaster } from "./master.ts";
+import { sshArgv, sshTarget } from "./options.ts";
+import { run } from "./proc.ts";
+import { runRemote } from "./remote.ts";
+
+export const PROBED_TOOLS = [
+  "cargo",
+  "rustc",
+  "bun",
+  "gcc",
+  "clang",
+  "make",
+  "cmake",
+  "ninja",
+  "rsync",
+] as const;
+
+const FACTS = `printf 'os\\t%s\\n' "$(uname -sm)"
+printf 'cpus\\t%s\\n' "$(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null)"
+for t in "$@"; do
+  if command -v "$t" >/dev/null 2>&1; then printf '%s\\t%s\\n' "$t" "$("$t" --version 2>/dev/null | head -n 1)"
+  else printf '%s\\t-\\n' "$t"; fi
+done`;
+
+export type ProbeResult =
+  | {
+      id: string;
+      reachable: true;
+      connectMs: number;
+      latencyMs: number;
+      slots: number;
+      os: string;
+      cpus: number | null;
+      tools: Record<string, string | null>;
+    }
+  | { id: string; reachable: false; error: string };
+
+function version(line: string | undefined): string | null {
+  if (!line || line === "-") return null;
+  return /\d+\.\d+(\.\d+)?/.exec(line)?.[0] ?? line.trim();
+}
+
+export async function probeWorker(w: WorkerConfig, ssh: Config["ssh"]): Promise<ProbeResult> {
+  const t = sshTarget(w, ssh);
+  const m = await ensureMaster(t);
+  if (!m.ok) return { id: w.id, reachable: false, error: m.reason };
+  // Warm round trips through the master: the best of three is the latency.
+  const trips: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const r = await run([...sshArgv(t), "true"], { timeoutMs: 10_000 });
+    if (r.code !== 0) return { id: w.id, reachable: false, error: `round trip failed (exit ${r.code})` };
+    trips.push(r.ms);
+  }
+  const facts = await runRemote(t, FACTS, PROBED_TOOLS, 30_000);
+  if (facts.code !== 0)
+    return { id: w.id, reachable: false, error: `probe command failed (exit ${facts.code})` };
+  const kv = new Map(
+    facts.stdout
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => {
+        const tab = l.indexOf("\t");
+        return [l.slice(0, tab), l.slice(tab + 1)] as const;
+      }),
+  );
+  const cpus = Number(kv.get("cpus"));
+  return {
+    id: w.id,
+    reachable: true,
+    connectMs: Math.round(m.ms),
+    latencyMs: Math.round(Math.min(...trips) * 10) / 10,
+    slots: w.total_slots,
+    os: kv.get("os") ?? "?",
+    cpus: Number.isFinite(cpus) && cpus > 0 ? cpus : null,
+    tools: Object.fromEntries(PROBED_TOOLS.map((tool) => [tool, version(kv.get(tool))])),
+  };
+}

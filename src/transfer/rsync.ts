@@ -1,0 +1,98 @@
+// rsync invocations: push the project up, pull artifact dirs back, pull a list of in-tree
+// artifacts into a staging dir. All ride the worker's ssh master (-e with the same options).
+
+import { rsyncRsh, type SshTarget } from "../ssh/options.ts";
+import { run } from "../ssh/proc.ts";
+import { type FilterRule, rsyncFilterArgs } from "./rules.ts";
+
+export type RsyncResult = { ok: true; ms: number; stats: string } | { ok: false; ms: number; reason: string };
+
+export interface RsyncCommon {
+  target: SshTarget;
+  /** transfer.compression_level (RCH_COMPRESSION applied): 0 = none. */
+  compressionLevel: number;
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+/** `host:path`, with brackets around an IPv6 literal so rsync does not split at its colons. */
+export function remoteSpec(t: SshTarget, path: string): string {
+  const h = t.worker.host;
+  return `${h.includes(":") ? `[${h}]` : h}:${path}`;
+}
+
+function baseArgs(c: RsyncCommon): string[] {
+  // No owner/group: files belong to whoever runs rch, as they would after a local build.
+  // -s: paths travel inside the protocol, never through the remote shell.
+  const args = ["rsync", "-a", "--no-owner", "--no-group", "-s", "--timeout=60", "-e", rsyncRsh(c.target)];
+  // Plain --compress negotiates the best codec both ends have (zstd between rsync ≥ 3.2 ends).
+  if (c.compressionLevel > 0) args.push("--compress", `--compress-level=${c.compressionLevel}`);
+  return args;
+}
+
+export function pushArgv(
+  c: RsyncCommon,
+  root: string,
+  remoteDir: string,
+  rules: readonly FilterRule[],
+  stats = false,
+): string[] {
+  const args = [...baseArgs(c), "--delete", "--mkpath", ...rsyncFilterArgs(rules)];
+  if (stats) args.push("--stats");
+  return [...args, `${root}/`, remoteSpec(c.target, `${remoteDir}/`)];
+}
+
+/**
+ * An artifact dir straight into place; symlinks leading out of the tree are dropped. stdout lists
+ * each updated path (relative to the dir), one per line.
+ */
+export function pullDirArgv(
+  c: RsyncCommon,
+  remoteDir: string,
+  rel: string,
+  localDir: string,
+  excludes: readonly string[] = [],
+): string[] {
+  return [
+    ...baseArgs(c),
+    "--safe-links",
+    "--mkpath",
+    "--hard-links", // cargo hard-links target/debug/app to deps/app-<hash>: send it once
+    "--out-format=%n",
+    ...excludes.map((p) => `--filter=- ${p}`),
+    remoteSpec(c.target, `${remoteDir}/${rel}/`),
+    `${localDir}/`,
+  ];
+}
+
+/** The files named (NUL-separated, relative to remoteDir) in a remote list file, into `stage`. */
+export function pullListArgv(c: RsyncCommon, remoteDir: string, remoteList: string, stage: string): string[] {
+  return [
+    ...baseArgs(c),
+    "--from0",
+    `--files-from=:${remoteList}`,
+    remoteSpec(c.target, `${remoteDir}/`),
+    `${stage}/`,
+  ];
+}
+
+export async function runRsync(
+  argv: string[],
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<RsyncResult> {
+  const r = await run(argv, signal ? { timeoutMs, signal } : { timeoutMs });
+  if (r.code === 0) return { ok: true, ms: r.ms, stats: r.stdout };
+  if (r.timedOut)
+    return { ok: false, ms: r.ms, reason: `rsync timed out after ${Math.round(timeoutMs / 1000)} s` };
+  return { ok: false, ms: r.ms, reason: describeRsyncFailure(r.stderr, r.code) };
+}
+
+function describeRsyncFailure(stderr: string, code: number): string {
+  const lines = stderr
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith("rsync error:") && !l.startsWith("rsync: [Receiver] write error"));
+  const first = lines[0];
+  return first ? `rsync: ${first.replace(/^rsync:\s*/, "")}` : `rsync exited ${code}`;
+}

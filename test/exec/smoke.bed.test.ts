@@ -1,0 +1,166 @@
+// Smoke test of the compiled binary against a one-worker fleet: `rch exec -- cargo build` on a
+// small crate gives what a local `cargo build` gives (exit code, output, a binary that runs the
+// same), really runs on the worker, and a no-change rebuild skips the sync. Plus the workers CLI.
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { join } from "node:path";
+import { type Fleet, startFleet } from "../bed/fleet.ts";
+import { must, run } from "../bed/proc.ts";
+import { ensureBinary, type RchEnv, rchEnv } from "./bedEnv.ts";
+
+let fleet: Fleet;
+let env: RchEnv;
+let rch: string;
+let viaRch: string;
+let local: string;
+
+beforeAll(async () => {
+  [fleet, rch] = await Promise.all([startFleet({ workers: 1, toolchains: ["rust"] }), ensureBinary()]);
+  env = rchEnv(fleet);
+  const src = join(env.dir, "src", "smoke");
+  mkdirSync(join(src, "src"), { recursive: true });
+  writeFileSync(join(src, "Cargo.toml"), '[package]\nname = "smoke"\nversion = "0.1.0"\nedition = "2021"\n');
+  writeFileSync(
+    join(src, "src", "main.rs"),
+    'fn main() {\n    let unused = 1;\n    println!("smoke {}", 6 * 7);\n}\n',
+  );
+  viaRch = join(env.dir, "a", "smoke");
+  local = join(env.dir, "b", "smoke");
+  cpSync(src, viaRch, { recursive: true });
+  cpSync(src, local, { recursive: true });
+}, 180_000);
+afterAll(async () => {
+  env?.cleanup();
+  await fleet?.stop();
+});
+
+const normalize = (text: string, root: string) =>
+  text.replaceAll(root, "<root>").replace(/in \d+\.\d+s/g, "in <t>");
+
+test("rch exec -- cargo build == cargo build (output, exit code, binary), ran on the worker", async () => {
+  const a = await run([rch, "exec", "--", "cargo", "build"], {
+    cwd: viaRch,
+    env: env.env,
+    timeoutMs: 120_000,
+  });
+  const b = await run(["cargo", "build"], { cwd: local, env: env.env, timeoutMs: 120_000 });
+  expect(b.code).toBe(0);
+  expect(b.stderr).toContain("unused variable");
+  expect({ code: a.code, stdout: a.stdout, stderr: normalize(a.stderr, viaRch) }).toEqual({
+    code: b.code,
+    stdout: b.stdout,
+    stderr: normalize(b.stderr, local),
+  });
+  const ranA = await must([join(viaRch, "target", "debug", "smoke")]);
+  const ranB = await must([join(local, "target", "debug", "smoke")]);
+  expect(ranA.stdout).toBe("smoke 42\n");
+  expect(ranA.stdout).toBe(ranB.stdout);
+  // The remote copy exists under the worker's remote_root, with its own target dir.
+  const w = fleet.workers[0]!;
+  const copies = readdirSync(w.remoteRoot).filter((n) => n.startsWith("smoke-"));
+  expect(copies.filter((n) => !n.includes(".rch-"))).toHaveLength(1);
+  expect(
+    existsSync(join(w.remoteRoot, copies.find((n) => !n.includes(".rch-"))!, "target", "debug", "smoke")),
+  ).toBe(true);
+}, 180_000);
+
+test("a no-change rebuild skips rsync and the artifact pull", async () => {
+  const r = await run([rch, "exec", "-v", "--", "cargo", "build"], {
+    cwd: viaRch,
+    env: env.env,
+    timeoutMs: 60_000,
+  });
+  expect(r.code).toBe(0);
+  expect(r.stderr).toContain("sync: skipped, tree unchanged");
+  expect(r.stderr).toContain("artifacts: target unchanged on both sides");
+  expect(r.stderr).not.toContain("running locally");
+});
+
+test("rch workers list / probe", async () => {
+  const list = await run([rch, "workers", "list", "--format", "json"], { env: env.env });
+  expect(list.code).toBe(0);
+  const w = fleet.workers[0]!;
+  expect(JSON.parse(list.stdout)).toMatchObject([
+    { id: w.id, host: w.host, port: w.port, user: w.user, enabled: true },
+  ]);
+  const probe = await run([rch, "workers", "probe", "--all", "--format", "json"], {
+    env: env.env,
+    timeoutMs: 60_000,
+  });
+  expect(probe.code).toBe(0);
+  const [p] = JSON.parse(probe.stdout) as {
+    reachable: boolean;
+    os: string;
+    tools: Record<string, string | null>;
+    latencyMs: number;
+  }[];
+  expect(p).toMatchObject({ reachable: true, os: "Linux x86_64" });
+  expect(p!.tools.cargo).toMatch(/^\d+\.\d+\.\d+$/);
+  expect(p!.tools.rsync).toMatch(/^\d+\.\d+/);
+  expect(p!.latencyMs).toBeLessThan(1000);
+  const text = await run([rch, "workers", "probe", w.id], { env: env.env, timeoutMs: 60_000 });
+  expect(text.stdout).toContain("cargo 1.");
+  await fleet.stopWorker(w.id);
+  const down = await run([rch, "workers", "probe", "--all"], { env: env.env, timeoutMs: 60_000 });
+  expect(down.code).toBe(1);
+  expect(down.stdout).toContain("unreachable");
+  await fleet.startWorker(w.id);
+}, 120_000);
+
+test("incremental syncs (inline tar) keep the worker's copy identical: edits, deletes, type changes, empty dirs", async () => {
+  const proj = join(env.dir, "inc");
+  mkdirSync(join(proj, ".git"), { recursive: true });
+  mkdirSync(join(proj, "src", "deep"), { recursive: true });
+  for (let i = 0; i < 50; i++) writeFileSync(join(proj, "src", `f${i}.txt`), `file ${i}\n`);
+  writeFileSync(join(proj, "src", "deep", "x.txt"), "x\n");
+  const rchRun = () => run([rch, "exec", "-v", "--", "true"], { cwd: proj, env: env.env, timeoutMs: 60_000 });
+  expect((await rchRun()).stderr).toContain("sync: rsync to");
+  const remoteCopy = () => {
+    const w = fleet.workers[0]!;
+    const name = readdirSync(w.remoteRoot).find((n) => n.startsWith("inc-") && !n.includes(".rch-"))!;
+    return join(w.remoteRoot, name);
+  };
+  const steps: (() => void)[] = [
+    () => writeFileSync(join(proj, "src", "f1.txt"), "edited\n"),
+    () => rmSync(join(proj, "src", "f2.txt")),
+    () => {
+      rmSync(join(proj, "src", "deep"), { recursive: true });
+      writeFileSync(join(proj, "src", "deep"), "now a file\n"); // dir → file
+      mkdirSync(join(proj, "empty", "nested"), { recursive: true });
+      symlinkSync("f3.txt", join(proj, "src", "link"));
+      chmodSync(join(proj, "src", "f4.txt"), 0o755);
+    },
+  ];
+  for (const step of steps) {
+    step();
+    const r = await rchRun();
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain("sent inline");
+    expect(await tree(remoteCopy())).toEqual(await tree(proj));
+  }
+}, 120_000);
+
+/** path, type, mode, size, mtime (µs) and content hash of everything but .git. */
+async function tree(dir: string): Promise<string> {
+  const r = await must(["find", ".", "-path", "./.git", "-prune", "-o", "-printf", "%p %y %m %s %T@\\n"], {
+    cwd: dir,
+  });
+  const sums = await must(["sh", "-c", "find . -path ./.git -prune -o -type f -exec md5sum {} + | sort"], {
+    cwd: dir,
+  });
+  const meta = r.stdout
+    .split("\n")
+    .filter((l) => l && !l.startsWith("./.git ") && l !== ". d")
+    .map((l) => l.replace(/^(\S+ d \d+) \d+ (\S+)$/, "$1 - -").replace(/(\.\d{6})\d*$/, "$1"))
+    .sort();
+  return `${meta.join("\n")}\n${sums.stdout}`;
+}
