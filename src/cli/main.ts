@@ -4,7 +4,12 @@ import { Command, CommanderError, Option } from "commander";
 import { RCH_VERSION } from "./action.ts";
 import { registerClassify } from "./commands/classify.ts";
 import { registerConfig } from "./commands/config.ts";
+import { registerDaemon } from "./commands/daemon.ts";
+import { registerExec } from "./commands/exec.ts";
 import { registerHook } from "./commands/hook.ts";
+import { registerStatus } from "./commands/status.ts";
+import { registerWorkers } from "./commands/workers.ts";
+import { registerFleetWorkers } from "./commands/workers-fleet.ts";
 import { Output } from "./output.ts";
 
 export function buildProgram(): Command {
@@ -19,6 +24,11 @@ export function buildProgram(): Command {
   registerClassify(program);
   registerConfig(program);
   registerHook(program);
+  registerExec(program);
+  registerWorkers(program);
+  registerDaemon(program);
+  registerStatus(program);
+  registerFleetWorkers(program); // after any registerWorkers: adds benchmark|drain|enable to `workers`
   return program;
 }
 

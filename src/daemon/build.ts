@@ -1,0 +1,165 @@
+// Assembles the daemon's state from the configuration and the store, and implements the
+// context's actions (reload, status). Separate from daemon.ts so the lifecycle (locks, socket,
+// signals) and the state stay small enough to read on their own.
+import { loadConfig } from "../config/load.ts";
+import { userConfigFile, workersFile } from "../config/paths.ts";
+import type { ConfigIssue } from "../config/validate.ts";
+import type { DaemonPaths } from "../protocol/paths.ts";
+import { PROTOCOL_VERSION } from "../protocol/requests.ts";
+import type { StatusSnapshot } from "../protocol/status.ts";
+import type { DaemonContext } from "./context.ts";
+import { Fleet } from "./fleet.ts";
+import { HealthMonitor, type Probe } from "./health.ts";
+import { History } from "./history.ts";
+import { Leases } from "./leases.ts";
+import type { Logger } from "./log.ts";
+import { Scheduler } from "./scheduler.ts";
+import { Store } from "./store.ts";
+
+export interface BuildOptions {
+  version: string;
+  paths: DaemonPaths;
+  log: Logger;
+  leaseTtlMs: number;
+  /** Replaces the ssh heartbeat (benchmarks with simulated workers). */
+  probe?: Probe;
+}
+
+const formatIssue = (i: ConfigIssue) => `${i.file}${i.line ? `:${i.line}` : ""}: ${i.key}: ${i.message}`;
+
+function ring(size: number) {
+  const buf: number[] = [];
+  let count = 0;
+  return {
+    add(ms: number) {
+      buf[count++ % size] = ms;
+    },
+    samples: () => buf.slice(),
+    get count() {
+      return count;
+    },
+  };
+}
+
+export interface BuiltContext extends DaemonContext {
+  setShutdownHandler(fn: (why: string) => void): void;
+  watchedFiles: string[];
+}
+
+export function buildContext(o: BuildOptions): BuiltContext {
+  const loaded = loadConfig();
+  const store = Store.open(o.paths.db, (m) => o.log.error(m));
+  const history = new History(store, loaded.config.daemon.history_max_jobs);
+  const fleet = new Fleet(loaded.config.daemon);
+  const leases = new Leases(fleet, o.leaseTtlMs);
+  let health: HealthMonitor | undefined;
+  const scheduler = new Scheduler({
+    fleet,
+    leases,
+    store,
+    history,
+    log: o.log,
+    suspect: (id) => health?.checkNow(id),
+  });
+  let stopping = false;
+  let onShutdown: (why: string) => void = () => {};
+
+  const applyWorkers = (workers: typeof loaded.workers) => {
+    const { added, removed } = fleet.update(workers, ctx.config.daemon);
+    const speeds = new Map(store.speeds().map((s) => [s.workerId, s]));
+    const drained = new Set(store.drained());
+    for (const id of added) {
+      const st = fleet.get(id)!;
+      st.drained = drained.has(id);
+      const speed = speeds.get(id);
+      if (speed) st.speed = speed;
+    }
+    health?.unwatch(removed);
+    health?.watch(added);
+    if (added.length > 0) scheduler.queue.serve();
+    return { added, removed };
+  };
+
+  const ctx: DaemonContext = {
+    version: o.version,
+    startedAt: Date.now(),
+    paths: o.paths,
+    config: loaded.config,
+    configFiles: loaded.files,
+    configIssues: loaded.issues.map(formatIssue),
+    fleet,
+    scheduler,
+    get health() {
+      return health!;
+    },
+    store,
+    history,
+    log: o.log,
+    selectTimes: ring(4096),
+    get stopping() {
+      return stopping;
+    },
+    reload(why) {
+      const next = loadConfig();
+      const old = ctx.config;
+      ctx.config = next.config;
+      ctx.configFiles = next.files;
+      ctx.configIssues = next.issues.map(formatIssue);
+      history.maxJobs = next.config.daemon.history_max_jobs;
+      o.log.level = next.config.general.log_level;
+      const { added, removed } = applyWorkers(next.workers);
+      for (const key of ["socket_path"] as const) {
+        if (old.general[key] !== next.config.general[key])
+          o.log.warn(`general.${key} changes take effect after rch daemon restart`);
+      }
+      if (old.daemon.metrics_port !== next.config.daemon.metrics_port) {
+        o.log.warn("daemon.metrics_port changes take effect after rch daemon restart");
+      }
+      for (const issue of ctx.configIssues) o.log.warn(`config: ${issue}`);
+      o.log.info(
+        `config reloaded (${why}): ${next.workers.length} worker(s)` +
+          (added.length ? `, new/changed: ${added.join(" ")}` : "") +
+          (removed.length ? `, removed/changed: ${removed.join(" ")}` : ""),
+      );
+      return { workers: next.workers.length, issues: ctx.configIssues };
+    },
+    status(recent): StatusSnapshot {
+      return {
+        daemon: {
+          version: o.version,
+          protocol: PROTOCOL_VERSION,
+          pid: process.pid,
+          startedAt: ctx.startedAt,
+          socket: o.paths.socket,
+          configFiles: ctx.configFiles,
+          configIssues: ctx.configIssues,
+          heartbeatIntervalS: ctx.config.daemon.heartbeat_interval_s,
+          metricsPort: ctx.config.daemon.metrics_port,
+        },
+        workers: fleet.list().map((st) => fleet.status(st)),
+        jobs: { active: scheduler.activeJobs(), recent: recent > 0 ? history.recent(recent) : [] },
+        queue: scheduler.queue.length,
+        stats: history.stats(),
+      };
+    },
+    shutdown(why) {
+      if (stopping) return;
+      stopping = true;
+      onShutdown(why);
+    },
+  };
+  health = new HealthMonitor({
+    fleet,
+    log: o.log,
+    ssh: () => ctx.config.ssh,
+    onRecovered: () => scheduler.queue.serve(),
+    ...(o.probe ? { probe: o.probe } : {}),
+  });
+  applyWorkers(loaded.workers);
+  return Object.assign(ctx, {
+    setShutdownHandler(fn: (why: string) => void) {
+      onShutdown = fn;
+    },
+    watchedFiles: [userConfigFile(), workersFile()],
+  });
+}

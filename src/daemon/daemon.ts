@@ -1,0 +1,108 @@
+// rchd's lifecycle: become the one daemon for this socket (flock), listen, run heartbeats, the
+// lease sweeper, the config watcher and (opt-in) metrics; on SIGTERM/SIGINT or a `shutdown`
+// request stop cleanly and remove the socket. SIGHUP reloads the configuration.
+import type { SocketListener } from "bun";
+import { loadConfig } from "../config/load.ts";
+import { pathsFromConfig } from "../protocol/paths.ts";
+import { buildContext } from "./build.ts";
+import type { Probe } from "./health.ts";
+import { acquireDaemonLock, prepareSocketDir, removeDaemonFiles } from "./lifecycle.ts";
+import { createLogger, type Logger } from "./log.ts";
+import { renderMetrics, serveMetrics } from "./metrics.ts";
+import { listen } from "./server.ts";
+import { watchFiles } from "./watch.ts";
+
+export interface DaemonOptions {
+  version: string;
+  /** Lease time-to-live without a renew; clients renew every third of it. */
+  leaseTtlMs?: number;
+  /** false: no ssh heartbeats, every worker counts as healthy (benchmarks with simulated workers). */
+  heartbeats?: boolean;
+  log?: Logger;
+}
+
+/** A dead client is noticed at once (its socket closes); the TTL only catches one that hangs
+ * while connected. Long enough that a client blocked on a full stdout pipe keeps its lease. */
+export const DEFAULT_LEASE_TTL_MS = 30_000;
+
+const fakeProbe: Probe = async () => ({ ok: true, latencyMs: 0 });
+
+/** Runs until stopped; resolves with the process exit code. Throws AlreadyRunningError. */
+export async function runDaemon(opts: DaemonOptions): Promise<number> {
+  const { config } = loadConfig();
+  const log = opts.log ?? createLogger(config.general.log_level);
+  const paths = pathsFromConfig(config);
+  prepareSocketDir(paths.socket, log);
+  const lock = acquireDaemonLock(paths);
+  const ctx = buildContext({
+    version: opts.version,
+    paths,
+    log,
+    leaseTtlMs: opts.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS,
+    ...(opts.heartbeats === false ? { probe: fakeProbe } : {}),
+  });
+  let server: SocketListener<unknown>;
+  try {
+    server = listen(ctx, paths.socket) as SocketListener<unknown>;
+  } catch (e) {
+    ctx.health.stop();
+    ctx.store.close();
+    lock.release();
+    throw e;
+  }
+  const sweeper = setInterval(() => ctx.scheduler.sweep(), 500);
+  const watcher = watchFiles(ctx.watchedFiles, () => ctx.reload("file changed"));
+  const port = ctx.config.daemon.metrics_port;
+  let metrics: { stop(): void } | undefined;
+  if (port > 0) {
+    try {
+      metrics = serveMetrics(port, () => renderMetrics(ctx.status(0), ctx.selectTimes));
+      log.info(`metrics on http://127.0.0.1:${port}/metrics`);
+    } catch (e) {
+      log.error(`metrics port ${port}: ${(e as Error).message}`);
+    }
+  }
+  const workers = ctx.fleet.list();
+  const slots = workers.reduce((n, w) => n + w.config.total_slots, 0);
+  log.info(
+    `rchd ${opts.version} (pid ${process.pid}) listening on ${paths.socket}: ${workers.length} worker(s), ${slots} slot(s)` +
+      (opts.heartbeats === false ? ", heartbeats simulated" : ""),
+  );
+  for (const issue of ctx.configIssues) log.warn(`config: ${issue}`);
+
+  // A bug that escapes every handler: say so in the log and exit. Clients fail open meanwhile,
+  // and the next one starts a fresh daemon; limping on with unknown state would be worse.
+  const onCrash = (e: unknown) => {
+    log.error(`crashed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    log.flush();
+    removeDaemonFiles(paths);
+    process.exit(70);
+  };
+  process.on("uncaughtException", onCrash);
+  process.on("unhandledRejection", onCrash);
+  const stopped = new Promise<string>((resolve) => ctx.setShutdownHandler(resolve));
+  const onSignal = (sig: NodeJS.Signals) => ctx.shutdown(sig);
+  const onHup = () => ctx.reload("SIGHUP");
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+  process.on("SIGHUP", onHup);
+
+  const why = await stopped;
+  log.info(
+    `stopping (${why}); ${ctx.scheduler.jobs.active().length} job(s) in flight keep running on their own`,
+  );
+  process.off("SIGTERM", onSignal);
+  process.off("SIGINT", onSignal);
+  process.off("SIGHUP", onHup);
+  clearInterval(sweeper);
+  watcher.close();
+  metrics?.stop();
+  ctx.health.stop();
+  server.stop(true); // also drops connected clients: their leases die with this daemon anyway
+  removeDaemonFiles(paths);
+  ctx.store.close();
+  lock.release();
+  log.info("stopped");
+  log.flush();
+  return 0;
+}

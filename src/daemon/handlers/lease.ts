@@ -1,0 +1,27 @@
+// renew, release, output: what the holder of a lease sends while its job runs.
+import type { RequestOf } from "../../protocol/requests.ts";
+import type { Response } from "../../protocol/responses.ts";
+import type { Conn, DaemonContext } from "../context.ts";
+
+const unknown = (id: number, leaseId: string): Response => ({
+  type: "error",
+  id,
+  code: "unknown_lease",
+  message: `lease ${leaseId} is not held (released, expired, or granted by an earlier daemon)`,
+});
+
+export function renew(ctx: DaemonContext, _conn: Conn, req: RequestOf<"renew">): Response {
+  const lease = ctx.scheduler.renew(req.leaseId);
+  return lease ? { type: "renewed", id: req.id, expiresAt: lease.expiresAt } : unknown(req.id, req.leaseId);
+}
+
+export function release(ctx: DaemonContext, _conn: Conn, req: RequestOf<"release">): Response {
+  return ctx.scheduler.release(req.leaseId, req.outcome)
+    ? { type: "ok", id: req.id }
+    : unknown(req.id, req.leaseId);
+}
+
+/** No reply on success: output chunks are frequent and the leader must never wait on them. */
+export function output(ctx: DaemonContext, _conn: Conn, req: RequestOf<"output">): Response | undefined {
+  return ctx.scheduler.output(req.leaseId, req.fd, req.data) ? undefined : unknown(req.id, req.leaseId);
+}

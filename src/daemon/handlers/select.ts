@@ -1,0 +1,34 @@
+// select: a lease on a worker, an attachment to an identical in-flight job, or "local".
+import type { RequestOf } from "../../protocol/requests.ts";
+import type { Response } from "../../protocol/responses.ts";
+import type { Conn, DaemonContext } from "../context.ts";
+import type { SelectResult } from "../scheduler.ts";
+
+export function select(
+  ctx: DaemonContext,
+  conn: Conn,
+  req: RequestOf<"select">,
+): Response | Promise<Response> {
+  const t0 = performance.now();
+  if (ctx.stopping) return { type: "local", id: req.id, reason: "the daemon is shutting down" };
+  const waitMs = req.waitMs ?? ctx.config.daemon.slot_wait_ms;
+  const answer = (r: SelectResult): Response => {
+    ctx.selectTimes.add(performance.now() - t0);
+    if (r.kind === "attach") return { type: "attach", id: req.id, jobId: r.jobId };
+    if (r.kind === "local") return { type: "local", id: req.id, reason: r.reason };
+    return {
+      type: "lease",
+      id: req.id,
+      leaseId: r.lease.id,
+      jobId: r.lease.jobId,
+      worker: r.worker,
+      warm: r.warm,
+      ttlMs: r.lease.expiresAt - r.lease.grantedAt,
+      expiresAt: r.lease.expiresAt,
+      waitedMs: r.waitedMs,
+    };
+  };
+  const r = ctx.scheduler.select(req.job, waitMs, conn.id, req.dedup);
+  // Usually answered on the spot; only a wait for a free slot goes through a promise.
+  return r instanceof Promise ? r.then(answer) : answer(r);
+}

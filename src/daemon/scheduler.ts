@@ -1,0 +1,206 @@
+// The daemon's core: turns a `select` into a lease, an attachment or "local"; ends leases
+// (release, client gone, expiry) and everything that hangs off them (followers, history, the
+// wait queue). Handlers are thin adapters around these methods.
+import type { WorkerConfig } from "../config/schema.ts";
+import type { JobOutcomeMsg, JobSpec } from "../protocol/requests.ts";
+import type { JobInfo } from "../protocol/status.ts";
+import type { Fleet } from "./fleet.ts";
+import type { History } from "./history.ts";
+import { describe, describeOutcome, jobInfo } from "./jobinfo.ts";
+import { dedupKey, Jobs } from "./jobs.ts";
+import type { LeaseRecord, Leases } from "./leases.ts";
+import type { Logger } from "./log.ts";
+import { pickWorker } from "./select.ts";
+import type { Store } from "./store.ts";
+import { WaitQueue } from "./waitq.ts";
+
+export type SelectResult =
+  | { kind: "lease"; lease: LeaseRecord; worker: WorkerConfig; warm: boolean; waitedMs: number }
+  | { kind: "attach"; jobId: string }
+  | { kind: "local"; reason: string };
+
+export interface SchedulerDeps {
+  fleet: Fleet;
+  leases: Leases;
+  store: Store;
+  history: History;
+  log: Logger;
+  /** A job failed before its command started on this worker: check its health now. */
+  suspect(workerId: string): void;
+}
+
+export class Scheduler {
+  readonly jobs = new Jobs();
+  readonly queue = new WaitQueue();
+  private readonly affinity: Map<string, string>;
+  private readonly waiting = new Map<number, Set<() => void>>();
+
+  constructor(private readonly d: SchedulerDeps) {
+    this.affinity = d.store.affinity();
+  }
+
+  /** Answers at once when it can (a plain value: no promise on the hot path), else a promise
+   * that settles when a slot frees up or the wait ends. */
+  select(
+    spec: JobSpec,
+    waitMs: number,
+    connId: number,
+    dedup: boolean,
+  ): SelectResult | Promise<SelectResult> {
+    this.d.history.bump("total_jobs");
+    if (dedup) {
+      const leader = this.jobs.followable(dedupKey(spec));
+      if (leader) {
+        leader.attached++;
+        this.d.history.bump("dedup_hits");
+        this.d.log.info(`dedup: ${describe(spec)} follows job ${leader.id}`);
+        return { kind: "attach", jobId: leader.id };
+      }
+    }
+    const job = this.jobs.create(spec, dedup);
+    const enqueued = Date.now();
+    let immediate: SelectResult | undefined;
+    let settle: ((r: SelectResult) => void) | undefined;
+    const finish = (r: SelectResult) => {
+      if (settle) settle(r);
+      else immediate = r;
+    };
+    const local = (reason: string) => {
+      this.jobs.abandon(job, `the leader runs locally: ${reason}`);
+      this.d.history.bump("local_selections");
+      this.d.history.bump("local_jobs");
+      this.d.history.record({ ...jobInfo(job, undefined), state: "local", reason });
+      this.d.log.info(`local: ${describe(spec)}: ${reason}`);
+      finish({ kind: "local", reason });
+    };
+    const place = (): boolean => {
+      const pick = pickWorker(this.d.fleet.list(), spec, this.affinity.get(spec.projectRoot));
+      if (pick.kind === "busy") return false;
+      if (pick.kind === "none") {
+        local(pick.reason);
+        return true;
+      }
+      const lease = this.d.leases.grant(pick.state, job.id, connId);
+      job.state = "running";
+      job.leaseId = lease.id;
+      job.workerId = lease.workerId;
+      const waitedMs = Date.now() - enqueued;
+      if (this.d.log.enabled("debug")) {
+        const extra = `${pick.warm ? ", warm" : ""}${waitedMs > 0 ? `, waited ${waitedMs} ms` : ""}`;
+        this.d.log.debug(
+          `lease ${lease.id}: ${describe(spec)} → ${lease.workerId} (score ${pick.score.toFixed(1)}${extra})`,
+        );
+      }
+      finish({ kind: "lease", lease, worker: pick.state.config, warm: pick.warm, waitedMs });
+      return true;
+    };
+    if (place()) return immediate!;
+    if (waitMs <= 0) {
+      local("all eligible workers are busy");
+      return immediate!;
+    }
+    return new Promise<SelectResult>((resolve) => {
+      settle = resolve;
+      const cancels = this.waiting.get(connId) ?? new Set();
+      this.waiting.set(connId, cancels);
+      const cancel = this.queue.add(
+        {
+          tryPlace: () => {
+            const done = place();
+            if (done) cancels.delete(cancel);
+            return done;
+          },
+          onTimeout: () => {
+            cancels.delete(cancel);
+            local(`all eligible workers stayed busy for ${waitMs} ms`);
+          },
+        },
+        waitMs,
+      );
+      cancels.add(() => {
+        cancel();
+        this.jobs.abandon(job, "the leader went away while waiting for a slot");
+      });
+    });
+  }
+
+  renew(leaseId: string): LeaseRecord | undefined {
+    return this.d.leases.renew(leaseId);
+  }
+
+  output(leaseId: string, fd: 1 | 2, data: string): boolean {
+    const lease = this.d.leases.get(leaseId);
+    const job = lease && this.jobs.get(lease.jobId);
+    if (!job) return false;
+    this.jobs.output(job, fd, data);
+    return true;
+  }
+
+  release(leaseId: string, outcome: JobOutcomeMsg): boolean {
+    const lease = this.d.leases.end(leaseId);
+    if (!lease) return false;
+    const job = this.jobs.get(lease.jobId);
+    const h = this.d.history;
+    const spec = job?.spec;
+    if (outcome.kind === "remote") {
+      h.bump("remote_jobs");
+      h.bump("offloaded_ms", outcome.remoteMs);
+      if (spec) {
+        const localMs = this.d.store.timing(spec.projectRoot, spec.kind).localMs;
+        const followersSaved = (job?.attached ?? 0) * outcome.remoteMs;
+        h.bump("time_saved_ms", followersSaved + Math.max(0, (localMs ?? 0) - outcome.remoteMs));
+        this.d.store.recordTiming(spec.projectRoot, spec.kind, "remote", outcome.remoteMs);
+        this.affinity.set(spec.projectRoot, lease.workerId);
+        this.d.store.setAffinity(spec.projectRoot, lease.workerId);
+      }
+      if (job) this.jobs.finish(job, outcome.exitCode);
+    } else {
+      h.bump("local_jobs");
+      if (outcome.kind === "failed-before-start") {
+        h.bump("failed_jobs");
+        this.d.suspect(lease.workerId);
+      } else if (spec) {
+        this.d.store.recordTiming(spec.projectRoot, spec.kind, "local", outcome.localMs);
+      }
+      if (job) this.jobs.abandon(job, `the leader ran locally: ${outcome.reason}`);
+    }
+    if (this.d.log.enabled("info")) {
+      const where = spec ? `${describe(spec)} on ${lease.workerId}` : lease.workerId;
+      this.d.log.info(
+        `job ${lease.jobId}: ${where}: ${describeOutcome(outcome)}${job?.attached ? ` (+${job.attached} followers)` : ""}`,
+      );
+    }
+    if (job) h.record(jobInfo(job, lease, outcome));
+    this.queue.serve();
+    return true;
+  }
+
+  /** The client of these leases and waiters is gone (closed socket: exited, crashed, killed). */
+  connectionClosed(connId: number): void {
+    for (const cancel of this.waiting.get(connId) ?? []) cancel();
+    this.waiting.delete(connId);
+    for (const lease of this.d.leases.ofConnection(connId)) this.abandon(lease, "client disconnected");
+  }
+
+  /** Ends leases whose client stopped renewing. */
+  sweep(now = Date.now()): void {
+    for (const lease of this.d.leases.expired(now)) this.abandon(lease, "lease expired (no renewal)");
+    this.jobs.forget(now);
+  }
+
+  private abandon(lease: LeaseRecord, why: string): void {
+    if (!this.d.leases.end(lease.id)) return;
+    this.d.history.bump("abandoned_jobs");
+    const job = this.jobs.get(lease.jobId);
+    this.d.log.warn(`lease ${lease.id} on ${lease.workerId} ended: ${why}`);
+    if (job) {
+      this.jobs.abandon(job, why);
+      this.d.history.record({ ...jobInfo(job, lease, undefined), reason: why });
+    }
+    this.queue.serve();
+  }
+
+  activeJobs(): JobInfo[] {
+    return this.jobs.active().map((j) => jobInfo(j, j.leaseId ? this.d.leases.get(j.leaseId) : undefined));
+  }
+}

@@ -1,0 +1,98 @@
+// Worker selection: a pure function of the fleet state and the request.
+//
+// 1. Eligible workers: enabled in workers.toml, not drained, circuit closed, carrying every
+//    requested tag, and allowed by RCH_WORKER (exactly that one) / RCH_WORKERS (one of those).
+// 2. Among eligible workers with a free slot (used < total_slots):
+//    - if any of the request's preferred_workers has a free slot, only those are considered;
+//    - each candidate gets
+//        score = speed/100 × max(priority,1)/100 × (0.5 + 0.5 × free/total) × (warm ? 1.5 : 1) × 100
+//      speed:    `rch workers benchmark` score (100 = the reference machine; unmeasured = 100)
+//      priority: workers.toml priority (default 100)
+//      free/total: an idle worker scores double a full one, so load spreads across the fleet
+//      warm:     this project's last successful remote run was on this worker (its copy is warm);
+//                a warm worker wins unless another is ≥ 1.5× better on the other factors
+//    - the highest score wins; ties go to fewer used slots, then lower latency, then id order.
+// 3. No eligible worker at all → local at once (with the reasons). Eligible but all full → the
+//    caller queues the request (FIFO, up to slot_wait_ms), then local.
+import type { JobSpec } from "../protocol/requests.ts";
+import type { WorkerState } from "./fleet.ts";
+
+export const WARM_BONUS = 1.5;
+export const DEFAULT_SPEED = 100;
+
+export type Pick =
+  | { kind: "worker"; state: WorkerState; warm: boolean; score: number }
+  | { kind: "busy" }
+  | { kind: "none"; reason: string };
+
+/** Why a worker may not take this job at all (undefined: it may). */
+function ineligible(st: WorkerState, job: JobSpec): string | undefined {
+  const c = st.config;
+  if (job.forcedWorker !== undefined && c.id !== job.forcedWorker) return "not RCH_WORKER";
+  if (job.allowedWorkers && !job.allowedWorkers.includes(c.id)) return "not in RCH_WORKERS";
+  if (!c.enabled) return "disabled in workers.toml";
+  if (st.drained) return "drained";
+  if (st.circuit.state !== "closed") return `circuit ${st.circuit.state}`;
+  for (const t of job.tags) if (!c.tags.includes(t)) return `lacks tag ${t}`;
+  return undefined;
+}
+
+export function score(st: WorkerState, warm: boolean): number {
+  const c = st.config;
+  const speed = st.speed?.speed ?? DEFAULT_SPEED;
+  const free = Math.max(0, c.total_slots - st.used) / c.total_slots;
+  return (speed / 100) * (Math.max(c.priority, 1) / 100) * (0.5 + 0.5 * free) * (warm ? WARM_BONUS : 1) * 100;
+}
+
+function better(a: WorkerState, sa: number, b: WorkerState, sb: number): boolean {
+  if (sa !== sb) return sa > sb;
+  if (a.used !== b.used) return a.used < b.used;
+  const la = a.latencyMs ?? Number.POSITIVE_INFINITY;
+  const lb = b.latencyMs ?? Number.POSITIVE_INFINITY;
+  if (la !== lb) return la < lb;
+  return a.config.id < b.config.id;
+}
+
+function noneReason(workers: readonly WorkerState[], job: JobSpec): string {
+  if (workers.length === 0) return "no workers configured";
+  if (job.forcedWorker && !workers.some((w) => w.config.id === job.forcedWorker)) {
+    return `RCH_WORKER=${job.forcedWorker} is not a configured worker`;
+  }
+  const reasons: string[] = [];
+  for (const st of workers) {
+    const why = ineligible(st, job);
+    if (why && why !== "not RCH_WORKER" && why !== "not in RCH_WORKERS")
+      reasons.push(`${st.config.id} ${why}`);
+  }
+  return `no eligible worker (${reasons.join("; ") || "none allowed"})`;
+}
+
+/** Runs on every select with the whole fleet, so it allocates nothing on the way. */
+export function pickWorker(
+  workers: readonly WorkerState[],
+  job: JobSpec,
+  warmWorker: string | undefined,
+): Pick {
+  let eligible = 0;
+  let best: WorkerState | undefined;
+  let bestScore = 0;
+  let bestPreferred = false;
+  const wantPreferred = job.preferredWorkers.length > 0;
+  for (const st of workers) {
+    if (ineligible(st, job) !== undefined) continue;
+    eligible++;
+    if (st.used >= st.config.total_slots) continue;
+    // A preferred worker with a free slot beats every non-preferred one, whatever the scores.
+    const preferred = wantPreferred && job.preferredWorkers.includes(st.config.id);
+    if (best && bestPreferred && !preferred) continue;
+    const s = score(st, st.config.id === warmWorker);
+    if (!best || (preferred && !bestPreferred) || better(st, s, best, bestScore)) {
+      best = st;
+      bestScore = s;
+      bestPreferred = preferred;
+    }
+  }
+  if (eligible === 0) return { kind: "none", reason: noneReason(workers, job) };
+  if (!best) return { kind: "busy" };
+  return { kind: "worker", state: best, warm: best.config.id === warmWorker, score: bestScore };
+}

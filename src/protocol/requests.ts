@@ -1,0 +1,139 @@
+// Client → daemon messages. One valibot schema per message; the daemon validates every line at
+// the boundary, so a handler only ever sees a well-formed value of its own type.
+// Wire format: one JSON object per line (NDJSON) over the unix socket. Every request carries a
+// numeric `id` chosen by the client; replies (and streamed pushes) echo it.
+import * as v from "valibot";
+
+/** Bumped on any incompatible change; checked by the `hello` every connection starts with. */
+export const PROTOCOL_VERSION = 1;
+
+const id = v.pipe(v.number(), v.integer(), v.minValue(0));
+const text = v.pipe(v.string(), v.maxLength(4096));
+const nonEmpty = v.pipe(v.string(), v.minLength(1), v.maxLength(4096));
+const ms = v.pipe(v.number(), v.minValue(0), v.maxValue(86_400_000 * 7));
+const workerId = v.pipe(v.string(), v.minLength(1), v.maxLength(256));
+
+export const helloRequest = v.object({
+  type: v.literal("hello"),
+  id,
+  protocol: v.pipe(v.number(), v.integer()),
+  client: text,
+  pid: v.pipe(v.number(), v.integer()),
+});
+
+/** What identifies a job (dedup) and what selection needs to know about it. */
+export const jobSpec = v.object({
+  projectRoot: nonEmpty,
+  kind: text,
+  argv: v.pipe(v.array(v.pipe(v.string(), v.maxLength(1 << 20))), v.minLength(1), v.maxLength(100_000)),
+  env: v.record(v.string(), v.string()),
+  sourceState: text,
+  preferredWorkers: v.optional(v.array(workerId), []),
+  /** RCH_WORKER: this worker only. */
+  forcedWorker: v.optional(workerId),
+  /** RCH_WORKERS: only these workers. */
+  allowedWorkers: v.optional(v.array(workerId)),
+  /** RCH_TAGS: a worker must carry every one of these tags. */
+  tags: v.optional(v.array(workerId), []),
+});
+
+export const selectRequest = v.object({
+  type: v.literal("select"),
+  id,
+  job: jobSpec,
+  /** How long to wait in the FIFO queue for a free slot; default: daemon.slot_wait_ms. */
+  waitMs: v.optional(ms),
+  /** false: never attach to an identical job, never let others attach to this one. */
+  dedup: v.optional(v.boolean(), true),
+});
+
+export const renewRequest = v.object({ type: v.literal("renew"), id, leaseId: nonEmpty });
+
+export const jobOutcome = v.variant("kind", [
+  v.object({ kind: v.literal("remote"), exitCode: v.pipe(v.number(), v.integer()), remoteMs: ms }),
+  v.object({
+    kind: v.literal("local"),
+    exitCode: v.pipe(v.number(), v.integer()),
+    localMs: ms,
+    reason: text,
+  }),
+  v.object({ kind: v.literal("failed-before-start"), reason: text }),
+]);
+
+export const releaseRequest = v.object({
+  type: v.literal("release"),
+  id,
+  leaseId: nonEmpty,
+  outcome: jobOutcome,
+});
+
+/** A chunk of the leader's output for fan-out. Fire-and-forget: answered only when it fails. */
+export const outputRequest = v.object({
+  type: v.literal("output"),
+  id,
+  leaseId: nonEmpty,
+  fd: v.picklist([1, 2]),
+  /** base64: build output is bytes, not necessarily UTF-8. */
+  data: v.pipe(v.string(), v.maxLength(8 << 20)),
+});
+
+/** Stream the output of job `jobId` from its start, then its exit code. */
+export const followRequest = v.object({ type: v.literal("follow"), id, jobId: nonEmpty });
+
+export const timingGetRequest = v.object({
+  type: v.literal("timing.get"),
+  id,
+  projectRoot: nonEmpty,
+  kind: text,
+});
+
+export const timingRecordRequest = v.object({
+  type: v.literal("timing.record"),
+  id,
+  projectRoot: nonEmpty,
+  kind: text,
+  where: v.picklist(["local", "remote"]),
+  ms,
+});
+
+export const statusRequest = v.object({
+  type: v.literal("status"),
+  id,
+  recent: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(1000)), 20),
+});
+
+export const drainRequest = v.object({ type: v.literal("drain"), id, workerId });
+export const enableRequest = v.object({ type: v.literal("enable"), id, workerId });
+export const reloadRequest = v.object({ type: v.literal("reload"), id });
+export const shutdownRequest = v.object({ type: v.literal("shutdown"), id });
+export const benchmarkRequest = v.object({
+  type: v.literal("benchmark"),
+  id,
+  /** Empty: every configured worker. */
+  workerIds: v.optional(v.array(workerId), []),
+});
+
+export const request = v.variant("type", [
+  helloRequest,
+  selectRequest,
+  renewRequest,
+  releaseRequest,
+  outputRequest,
+  followRequest,
+  timingGetRequest,
+  timingRecordRequest,
+  statusRequest,
+  drainRequest,
+  enableRequest,
+  reloadRequest,
+  shutdownRequest,
+  benchmarkRequest,
+]);
+
+export type Request = v.InferOutput<typeof request>;
+export type RequestType = Request["type"];
+export type RequestOf<T extends RequestType> = Extract<Request, { type: T }>;
+export type JobSpec = v.InferOutput<typeof jobSpec>;
+export type JobOutcomeMsg = v.InferOutput<typeof jobOutcome>;
+/** What a client writes: defaults applied by the schema may be left out. */
+export type RequestInput = v.InferInput<typeof request>;

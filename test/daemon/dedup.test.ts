@@ -1,0 +1,190 @@
+// Single-flight dedup through a real daemon: identical concurrent jobs run once on a real bed
+// worker; followers receive the leader's output from the start and its exit code. The leader
+// here is driven through the client API (it runs its build with ssh itself, the way `rch exec`
+// does), so this suite does not depend on the exec pipeline.
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { Writable } from "node:stream";
+import type { Lease, Selection } from "../../src/exec/selector.ts";
+import { AttachAbandonedError } from "../../src/protocol/attach.ts";
+import { type Fleet, sshArgs, startFleet } from "../bed/fleet.ts";
+import { run } from "../bed/proc.ts";
+import {
+  admin,
+  type DaemonProc,
+  job,
+  makeEnv,
+  type RchEnv,
+  selector,
+  startDaemon,
+  waitFor,
+} from "./helpers.ts";
+
+let fleet: Fleet;
+let rch: RchEnv;
+let daemon: DaemonProc;
+
+beforeAll(async () => {
+  fleet = await startFleet({ workers: 2, toolchains: ["cc"] });
+  rch = makeEnv(fleet);
+  rch.writeWorkers(fleet.workersToml());
+  daemon = await startDaemon(rch);
+});
+
+afterAll(async () => {
+  await daemon?.stop();
+  await fleet?.stop();
+  rch?.cleanup();
+});
+
+class Sink extends Writable {
+  chunks: Buffer[] = [];
+  override _write(chunk: Buffer, _enc: string, cb: () => void): void {
+    this.chunks.push(Buffer.from(chunk));
+    cb();
+  }
+  get text(): string {
+    return Buffer.concat(this.chunks).toString("utf8");
+  }
+}
+
+/** The build: prints to both streams over ~0.6 s, counts its executions on the worker, exits 3. */
+function buildScript(tag: string): string {
+  return [
+    `echo run >> ~/runs-${tag}`,
+    'for i in 1 2 3 4 5 6; do echo "out $i"; echo "err $i" >&2; sleep 0.1; done',
+    "printf 'no newline at the end'",
+    "exit 3",
+  ].join("; ");
+}
+
+/** Runs the leader's build remotely over ssh, streaming into the lease like rch exec does. */
+async function lead(lease: Lease, tag: string): Promise<{ out: string; err: string; code: number }> {
+  const w = fleet.worker(lease.worker.id);
+  const p = Bun.spawn(["ssh", ...sshArgs(w, { mux: true }), buildScript(tag)], {
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const pump = async (s: ReadableStream<Uint8Array>, fd: 1 | 2) => {
+    const parts: Uint8Array[] = [];
+    for await (const c of s) {
+      parts.push(c);
+      lease.onOutput?.(fd, c);
+    }
+    return Buffer.concat(parts).toString("utf8");
+  };
+  const t0 = performance.now();
+  const [out, err, code] = await Promise.all([pump(p.stdout, 1), pump(p.stderr, 2), p.exited]);
+  await lease.release({ kind: "remote", exitCode: code, remoteMs: performance.now() - t0 });
+  return { out, err, code };
+}
+
+async function runs(workerId: string, tag: string): Promise<number> {
+  const r = await run([
+    "ssh",
+    ...sshArgs(fleet.worker(workerId), { mux: true }),
+    `cat ~/runs-${tag} 2>/dev/null | wc -l`,
+  ]);
+  return Number(r.stdout.trim());
+}
+
+async function follow(s: Selection) {
+  if (s.kind !== "attach") throw new Error(`expected attach, got ${s.kind}`);
+  const out = new Sink();
+  const err = new Sink();
+  const code = await s.attachment.follow(out, err);
+  return { out: out.text, err: err.text, code };
+}
+
+test("8 identical concurrent jobs: 1 remote execution, 8 identical outputs and exit codes", async () => {
+  const spec = job({
+    projectRoot: "/p/dedup",
+    argv: ["make", "-j2"],
+    env: { CC: "gcc" },
+    sourceState: "tree-1",
+  });
+  const selections = await Promise.all(Array.from({ length: 8 }, () => selector(rch).select(spec)));
+  const leaders = selections.filter((s) => s.kind === "worker");
+  const followers = selections.filter((s) => s.kind === "attach");
+  expect(leaders).toHaveLength(1);
+  expect(followers).toHaveLength(7);
+  const leader = leaders[0]!;
+  if (leader.kind !== "worker") return;
+  const [mine, ...theirs] = await Promise.all([lead(leader.lease, "a"), ...followers.map(follow)]);
+  expect(mine.code).toBe(3);
+  expect(mine.out).toContain("out 6\nno newline at the end");
+  for (const t of theirs) expect(t).toEqual(mine);
+  expect(await runs(leader.lease.worker.id, "a")).toBe(1);
+  const s = await admin(rch).status(5);
+  expect(s.stats.dedupHits).toBe(7);
+  expect(s.jobs.recent[0]).toMatchObject({ project: "/p/dedup", state: "remote", exitCode: 3, followers: 7 });
+}, 20_000);
+
+test("a follower arriving mid-build gets the output from the start; a different env runs separately", async () => {
+  const spec = job({ projectRoot: "/p/late", argv: ["make"], env: { A: "1" }, sourceState: "t" });
+  const first = await selector(rch).select(spec);
+  expect(first.kind).toBe("worker");
+  if (first.kind !== "worker") return;
+  const leading = lead(first.lease, "b");
+  await Bun.sleep(350); // part of the output is out already
+  const late = follow(await selector(rch).select(spec));
+  const other = await selector(rch).select({ ...spec, env: { A: "2" } });
+  expect(other.kind).toBe("worker"); // differs in env: its own build
+  if (other.kind === "worker") await other.lease.release({ kind: "remote", exitCode: 0, remoteMs: 1 });
+  const [mine, theirs] = await Promise.all([leading, late]);
+  expect(theirs).toEqual(mine);
+  expect(theirs.out.startsWith("out 1\n")).toBe(true);
+}, 20_000);
+
+test("a leader that dies without releasing sends its followers back to local, without hanging", async () => {
+  const spec = job({ projectRoot: "/p/dies", sourceState: "x" });
+  const leaderSel = selector(rch);
+  const leader = await leaderSel.select(spec);
+  expect(leader.kind).toBe("worker");
+  if (leader.kind !== "worker") return;
+  leader.lease.onOutput?.(1, new TextEncoder().encode("partial\n"));
+  const following = follow(await selector(rch).select(spec)).catch((e: unknown) => e);
+  await Bun.sleep(100);
+  const t0 = Date.now();
+  leaderSel.close(); // the leader's process is gone: its connection closes
+  const err = await following;
+  expect(err).toBeInstanceOf(AttachAbandonedError);
+  expect((err as Error).message).toContain("client disconnected");
+  expect(Date.now() - t0).toBeLessThan(1000);
+  await waitFor("slot back", async () =>
+    (await admin(rch).status(0)).workers.every((w) => w.usedSlots === 0),
+  );
+});
+
+test("a leader that falls back to local does not hand its exit code to followers", async () => {
+  const spec = job({ projectRoot: "/p/fellback", sourceState: "y" });
+  const leader = await selector(rch).select(spec);
+  if (leader.kind !== "worker") throw new Error("expected a lease");
+  const following = follow(await selector(rch).select(spec)).catch((e: unknown) => e);
+  await leader.lease.release({ kind: "failed-before-start", reason: "rsync failed" });
+  const err = await following;
+  expect(err).toBeInstanceOf(AttachAbandonedError);
+  expect((err as Error).message).toContain("rsync failed");
+  // Once the leader is done, an identical job is a new leader, not a follower.
+  const again = await selector(rch).select(spec);
+  expect(again.kind).toBe("worker");
+  if (again.kind === "worker") await again.lease.release({ kind: "remote", exitCode: 0, remoteMs: 1 });
+});
+
+test("dedup wall time: 8 identical jobs take about as long as one", async () => {
+  const one = job({ projectRoot: "/p/wall", sourceState: "w1" });
+  const t0 = performance.now();
+  const single = await selector(rch).select(one);
+  if (single.kind !== "worker") throw new Error("expected a lease");
+  await lead(single.lease, "c");
+  const oneMs = performance.now() - t0;
+  const eight = job({ projectRoot: "/p/wall", sourceState: "w2" });
+  const t1 = performance.now();
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      const s = await selector(rch).select(eight);
+      return s.kind === "worker" ? lead(s.lease, "d") : follow(s);
+    }),
+  );
+  const eightMs = performance.now() - t1;
+  expect(eightMs).toBeLessThan(oneMs * 1.2 + 100);
+}, 20_000);

@@ -1,0 +1,127 @@
+// `rch exec` (the compiled binary) against rchd and real bed workers: concurrent identical builds
+// run once, the daemon is auto-started once, affinity keeps a project on its worker, and a daemon
+// killed mid-build does not cost the build.
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { type Fleet, startFleet } from "../bed/fleet.ts";
+import { ensureRchBuilt, repoRoot } from "../support/rch-binary.ts";
+import { admin, makeEnv, type RchEnv, stopByPidFile, waitFor } from "./helpers.ts";
+
+let fleet: Fleet;
+let rch: RchEnv;
+let bin: string;
+
+beforeAll(async () => {
+  [fleet, bin] = await Promise.all([startFleet({ workers: 2, toolchains: ["cc"] }), ensureRchBuilt()]);
+  rch = makeEnv(fleet);
+  rch.writeWorkers(fleet.workersToml());
+});
+
+afterAll(async () => {
+  if (rch) await stopByPidFile(rch);
+  await fleet?.stop();
+  rch?.cleanup();
+});
+
+/** A fresh copy of the make-c fixture and a run log the worker users may append to. */
+function project(name: string): { dir: string; runlog: string } {
+  const dir = join(rch.dir, name);
+  cpSync(join(repoRoot, "test/fixtures/make-c"), dir, { recursive: true });
+  const shared = join(rch.dir, "shared");
+  mkdirSync(shared, { recursive: true, mode: 0o777 });
+  chmodSync(shared, 0o777);
+  chmodSync(rch.dir, 0o755);
+  return { dir, runlog: join(shared, `${name}.runs`) };
+}
+
+async function exec(cwd: string, args: string[], timeoutMs = 60_000) {
+  const p = Bun.spawn([bin, "exec", "--", ...args], { cwd, env: rch.env, stdout: "pipe", stderr: "pipe" });
+  const timer = setTimeout(() => p.kill("SIGKILL"), timeoutMs);
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(p.stdout).text(),
+    new Response(p.stderr).text(),
+    p.exited,
+  ]);
+  clearTimeout(timer);
+  return { code, stdout, stderr };
+}
+
+function runs(runlog: string): string[] {
+  return existsSync(runlog) ? readFileSync(runlog, "utf8").trim().split("\n").filter(Boolean) : [];
+}
+
+function daemonPids(): number[] {
+  return readdirSync("/proc")
+    .filter((n) => /^\d+$/.test(n))
+    .filter((n) => {
+      try {
+        const cmd = readFileSync(`/proc/${n}/cmdline`, "utf8");
+        const env = readFileSync(`/proc/${n}/environ`, "utf8");
+        return cmd.includes("daemon\0run") && env.includes(`RCH_STATE_DIR=${rch.env.RCH_STATE_DIR}\0`);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+test("8 concurrent identical `rch exec` builds: one daemon, one remote execution, 8 identical results", async () => {
+  const { dir, runlog } = project("p8");
+  const args = ["make", "slow", "exit3", "SLEEP=1", `RUNLOG=${runlog}`];
+  const results = await Promise.all(Array.from({ length: 8 }, () => exec(dir, args)));
+  if (daemonPids().length === 0) {
+    throw new Error(
+      "rch exec never started rchd: exec is not wired to the daemon client yet " +
+        "(src/exec/createSelector.ts must return createDaemonSelector() from src/protocol/client.ts)",
+    );
+  }
+  const [first] = results;
+  expect(first!.code).toBe(2); // exit3's `exit 3` makes make fail with 2
+  expect(first!.stdout).toContain("slow: started");
+  expect(first!.stdout).toContain("about to exit 3");
+  for (const r of results) expect(r).toEqual(first!);
+  const lines = runs(runlog);
+  expect(lines).toHaveLength(2); // one execution: `slow` and `exit3` each record once
+  expect(lines[0]).toMatch(/^rchb/); // … on a worker
+  expect(daemonPids()).toHaveLength(1); // started by the first client, used by all
+  const s = await admin(rch).status(10);
+  expect(s.stats.dedupHits).toBe(7);
+  expect(s.jobs.recent.find((j) => j.project === dir)).toMatchObject({
+    state: "remote",
+    followers: 7,
+    exitCode: 2,
+  });
+}, 90_000);
+
+test("affinity: the next build of a project goes to the worker holding its copy", async () => {
+  const { dir } = project("aff");
+  const first = await exec(dir, ["make", "calc"]);
+  expect(first.code).toBe(0);
+  const a = admin(rch);
+  const w1 = (await a.status(5)).jobs.recent.find((j) => j.project === dir)!.worker;
+  expect(w1).toMatch(/^w[12]$/);
+  const again = await exec(dir, ["make", "-B", "calc"]);
+  expect(again.code).toBe(0);
+  const recent = (await a.status(5)).jobs.recent.filter((j) => j.project === dir);
+  a.close();
+  expect(recent).toHaveLength(2);
+  expect(recent.map((j) => j.worker)).toEqual([w1, w1]);
+}, 60_000);
+
+test("rchd killed mid-build: the build completes; the next daemon has every slot free", async () => {
+  const { dir, runlog } = project("kill");
+  const building = exec(dir, ["make", "slow", "SLEEP=2", `RUNLOG=${runlog}`]);
+  await waitFor("the build to start remotely", () => runs(runlog).length === 1, 20_000);
+  const [pid] = daemonPids();
+  process.kill(pid!, "SIGKILL");
+  const r = await building;
+  expect(r.code).toBe(0);
+  expect(r.stdout).toContain("slow: done");
+  expect(runs(runlog)).toHaveLength(1); // not re-run locally
+  const next = await exec(dir, ["make", "calc"]); // auto-starts a new daemon
+  expect(next.code).toBe(0);
+  const s = await admin(rch).status(0);
+  expect(s.workers.map((w) => w.usedSlots)).toEqual([0, 0]);
+  expect(daemonPids()).toEqual([s.daemon.pid]);
+}, 60_000);
