@@ -12,6 +12,7 @@ export const sectionSchemas = {
   general: {
     enabled: bool,
     log_level: v.picklist(["error", "warn", "info", "debug"]),
+    /** "" (the default) means <cache dir>/rch.sock, so RCH_CACHE_DIR / XDG_CACHE_HOME move it too. */
     socket_path: str,
     preferred_workers: strList,
   },
@@ -65,7 +66,7 @@ export function defaultConfig(): Config {
     general: {
       enabled: true,
       log_level: "info",
-      socket_path: "~/.cache/rch/rch.sock",
+      socket_path: "",
       preferred_workers: [],
     },
     compilation: { confidence_threshold: 0.85, min_local_time_ms: 2000, remote_speedup_threshold: 1.2 },

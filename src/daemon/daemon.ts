@@ -1,6 +1,7 @@
 // rchd's lifecycle: become the one daemon for this socket (flock), listen, run heartbeats, the
 // lease sweeper, the config watcher and (opt-in) metrics; on SIGTERM/SIGINT or a `shutdown`
 // request stop cleanly and remove the socket. SIGHUP reloads the configuration.
+import { statSync } from "node:fs";
 import type { SocketListener } from "bun";
 import { loadConfig } from "../config/load.ts";
 import { pathsFromConfig } from "../protocol/paths.ts";
@@ -50,7 +51,13 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     lock.release();
     throw e;
   }
-  const sweeper = setInterval(() => ctx.scheduler.sweep(), 500);
+  const socketId = fileId(paths.socket);
+  const sweeper = setInterval(() => {
+    ctx.scheduler.sweep();
+    // Someone deleted or replaced our socket (a removed test dir, a new daemon after a manual
+    // cleanup): no client can reach this daemon any more, so it must not linger.
+    if (fileId(paths.socket) !== socketId) ctx.shutdown("socket file removed or replaced");
+  }, 500);
   const watcher = watchFiles(ctx.watchedFiles, () => ctx.reload("file changed"));
   const port = ctx.config.daemon.metrics_port;
   let metrics: { stop(): void } | undefined;
@@ -105,4 +112,13 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   log.info("stopped");
   log.flush();
   return 0;
+}
+
+function fileId(path: string): string | undefined {
+  try {
+    const st = statSync(path);
+    return `${st.dev}:${st.ino}`;
+  } catch {
+    return undefined;
+  }
 }

@@ -74,6 +74,18 @@ export class Jobs {
     return job;
   }
 
+  /** Gives a job created without a dedup key (source state not yet known) its key. */
+  setKey(job: Job, key: string): void {
+    job.key = key;
+    this.byKey.set(key, job);
+  }
+
+  /** Forgets a job that never ran (its client followed an identical one instead). */
+  discard(job: Job): void {
+    if (job.key && this.byKey.get(job.key) === job) this.byKey.delete(job.key);
+    this.byId.delete(job.id);
+  }
+
   get(id: string): Job | undefined {
     return this.byId.get(id);
   }

@@ -3,8 +3,7 @@
 // and the pid file (informational, for `rch daemon stop|status`).
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { cacheDir, expandHome } from "../config/paths.ts";
-import { defaultConfig } from "../config/schema.ts";
+import { cacheDir } from "../config/paths.ts";
 import { type HeldLock, tryLock } from "../protocol/flock.ts";
 import type { DaemonPaths } from "../protocol/paths.ts";
 import type { Logger } from "./log.ts";
@@ -18,7 +17,7 @@ export class AlreadyRunningError extends Error {
 
 /** Directories rch owns outright, which it may tighten to 0700. */
 function ownDirs(): string[] {
-  return [cacheDir(), dirname(expandHome(defaultConfig().general.socket_path))];
+  return [cacheDir()];
 }
 
 /** Creates the socket's directory 0700. An existing directory of rch's own is tightened to 0700;

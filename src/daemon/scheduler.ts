@@ -48,7 +48,8 @@ export class Scheduler {
     dedup: boolean,
   ): SelectResult | Promise<SelectResult> {
     this.d.history.bump("total_jobs");
-    if (dedup) {
+    // Without a source state the job can only be matched later, by claim().
+    if (dedup && spec.sourceState !== "") {
       const leader = this.jobs.followable(dedupKey(spec));
       if (leader) {
         leader.attached++;
@@ -57,7 +58,7 @@ export class Scheduler {
         return { kind: "attach", jobId: leader.id };
       }
     }
-    const job = this.jobs.create(spec, dedup);
+    const job = this.jobs.create(spec, dedup && spec.sourceState !== "");
     const enqueued = Date.now();
     let immediate: SelectResult | undefined;
     let settle: ((r: SelectResult) => void) | undefined;
@@ -122,6 +123,33 @@ export class Scheduler {
         this.jobs.abandon(job, "the leader went away while waiting for a slot");
       });
     });
+  }
+
+  /**
+   * The leased job's source state is now known: it leads, or — identical to a job in flight —
+   * gives its slot back and follows that one. undefined: no such lease.
+   */
+  claim(
+    leaseId: string,
+    sourceState: string,
+  ): { kind: "lead" } | { kind: "attach"; jobId: string } | undefined {
+    const lease = this.d.leases.get(leaseId);
+    const job = lease && this.jobs.get(lease.jobId);
+    if (!lease || !job) return undefined;
+    job.spec = { ...job.spec, sourceState };
+    const key = dedupKey(job.spec);
+    const leader = this.jobs.followable(key);
+    if (!leader || leader === job) {
+      if (!job.key) this.jobs.setKey(job, key);
+      return { kind: "lead" };
+    }
+    this.d.leases.end(leaseId);
+    this.jobs.discard(job);
+    leader.attached++;
+    this.d.history.bump("dedup_hits");
+    this.d.log.info(`dedup: ${describe(job.spec)} follows job ${leader.id} (after its scan)`);
+    this.queue.serve();
+    return { kind: "attach", jobId: leader.id };
   }
 
   renew(leaseId: string): LeaseRecord | undefined {

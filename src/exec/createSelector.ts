@@ -1,14 +1,25 @@
-// The one place that decides who picks workers. Today: workers.toml, locally. The daemon issue
-// swaps in its socket client here; nothing else in the exec pipeline changes.
-import type { Config, WorkerConfig } from "../config/schema.ts";
-import { LocalSelector } from "./localSelector.ts";
+// The one place that decides who picks workers: the local daemon (rchd), started on demand.
+// When it cannot be reached after one start attempt, select() answers "local" (fail-open).
+import { createDaemonSelector, type DaemonSelector } from "../protocol/client.ts";
 import type { TimingStore, WorkerSelector } from "./selector.ts";
-import { JsonTimingStore } from "./timing.ts";
 
-export function createSelector(workers: readonly WorkerConfig[], config: Config): WorkerSelector {
-  return new LocalSelector(workers, config.ssh);
+let shared: DaemonSelector | undefined;
+
+function daemon(): DaemonSelector {
+  shared ??= createDaemonSelector();
+  return shared;
+}
+
+export function createSelector(): WorkerSelector {
+  return daemon();
 }
 
 export function createTimingStore(): TimingStore {
-  return new JsonTimingStore();
+  return daemon();
+}
+
+/** Closes the daemon connection so the process can exit (an open socket keeps it alive). */
+export function closeSelector(): void {
+  shared?.close();
+  shared = undefined;
 }

@@ -4,7 +4,7 @@ import { relative } from "node:path";
 import { shJoin } from "../shell/quote.ts";
 import { sshArgv, sshTarget } from "../ssh/options.ts";
 import { pushArgv } from "../transfer/rsync.ts";
-import { orderCandidates } from "./localSelector.ts";
+import { orderCandidates } from "./candidates.ts";
 import type { ExecPlan } from "./plan.ts";
 import { remoteProjectDir } from "./remoteDir.ts";
 import { buildArgs } from "./script.ts";

@@ -1,15 +1,17 @@
 // `rch exec` for one command: plan → select → sync → run → return → exit, and fail-open to a
 // local run whenever anything before the remote start fails (or the connection drops mid-build).
+
+import { AttachAbandonedError } from "../protocol/attach.ts";
 import { signalNumber } from "../ssh/proc.ts";
 import type { Assignment } from "./argv.ts";
-import { createSelector, createTimingStore } from "./createSelector.ts";
+import { closeSelector, createSelector, createTimingStore } from "./createSelector.ts";
 import { dryRunLines } from "./dryRun.ts";
 import { runLocal } from "./local.ts";
 import { type ExecPlan, makePlan } from "./plan.ts";
 import { type JobResult, runRemoteJob } from "./remoteJob.ts";
 import type { RemoteRun } from "./remoteRun.ts";
 import type { ExecReporter } from "./report.ts";
-import type { JobOutcome, Lease, TimingStore } from "./selector.ts";
+import type { Attachment, JobOutcome, Lease, TimingStore } from "./selector.ts";
 
 export interface PipelineInput {
   argv: string[];
@@ -58,6 +60,14 @@ async function local(
 }
 
 export async function runPipeline(inp: PipelineInput): Promise<number> {
+  try {
+    return await pipeline(inp);
+  } finally {
+    closeSelector();
+  }
+}
+
+async function pipeline(inp: PipelineInput): Promise<number> {
   const { report } = inp;
   const timings = createTimingStore();
   const planned = await makePlan({ ...inp, timings });
@@ -102,6 +112,8 @@ export async function runPipeline(inp: PipelineInput): Promise<number> {
     case "fallback":
       report.fallback(result.reason);
       return local(inp, timings, plan.family.kind, plan.root);
+    case "attach": // remotePart follows attachments itself; never reached
+      return local(inp, timings, plan.family.kind, plan.root);
   }
 }
 
@@ -112,7 +124,7 @@ async function remotePart(
   onLease: (l: Lease) => void,
 ): Promise<JobResult> {
   const t0 = performance.now();
-  const selection = await createSelector(plan.workers, plan.config).select({
+  const selection = await createSelector().select({
     projectRoot: plan.root,
     kind: plan.family.kind,
     argv: [...plan.assignments.map(([k, v]) => `${k}=${v}`), ...plan.argv],
@@ -125,13 +137,13 @@ async function remotePart(
   });
   if (guard.received !== undefined) return { kind: "cancelled", signal: guard.received };
   if (selection.kind === "local") return { kind: "fallback", reason: selection.reason };
-  if (selection.kind === "attach") {
-    const code = await selection.attachment.follow(process.stdout, process.stderr);
-    return { kind: "exit", exitCode: code, remoteMs: performance.now() - t0 };
-  }
-  onLease(selection.lease);
-  report.detail(`worker: ${selection.lease.worker.id} in ${(performance.now() - t0).toFixed(1)} ms`);
-  return runRemoteJob({
+  if (selection.kind === "attach") return follow(selection.attachment, report, t0);
+  const lease = selection.lease;
+  onLease(lease);
+  report.detail(`worker: ${lease.worker.id} in ${(performance.now() - t0).toFixed(1)} ms`);
+  const result = await runRemoteJob({
+    ...(lease.claim ? { claim: (s: string) => lease.claim!(s) } : {}),
+    ...(lease.onOutput ? { onOutput: (fd: 1 | 2, c: Uint8Array) => lease.onOutput!(fd, c) } : {}),
     plan,
     worker: selection.lease.worker,
     report,
@@ -142,6 +154,19 @@ async function remotePart(
       if (run && guard.received !== undefined) void run.cancel(guard.received);
     },
   });
+  return result.kind === "attach" ? follow(result.attachment, report, t0) : result;
+}
+
+/** Single-flight follower: the leader's output and exit code, or a local run if it gives up. */
+async function follow(attachment: Attachment, report: ExecReporter, t0: number): Promise<JobResult> {
+  report.detail(`identical build in flight (job ${attachment.jobId}): following its output`);
+  try {
+    const code = await attachment.follow(process.stdout, process.stderr);
+    return { kind: "exit", exitCode: code, remoteMs: performance.now() - t0 };
+  } catch (e) {
+    if (e instanceof AttachAbandonedError) return { kind: "fallback", reason: e.message };
+    throw e;
+  }
 }
 
 function toOutcome(r: JobResult): JobOutcome {
@@ -152,5 +177,7 @@ function toOutcome(r: JobResult): JobOutcome {
       return { kind: "remote", exitCode: 128 + r.signal, remoteMs: 0 };
     case "fallback":
       return { kind: "failed-before-start", reason: r.reason };
+    case "attach":
+      return { kind: "failed-before-start", reason: "followed an identical job" }; // lease already ended
   }
 }

@@ -16,10 +16,13 @@ import { remoteProjectDir } from "./remoteDir.ts";
 import { RemoteRun } from "./remoteRun.ts";
 import type { ExecReporter } from "./report.ts";
 import { buildArgs, syncHeader } from "./script.ts";
+import type { Attachment } from "./selector.ts";
 import { commitSync, planSync, type SyncPlan } from "./syncUp.ts";
 
 export type JobResult =
   | { kind: "exit"; exitCode: number; remoteMs: number }
+  /** An identical job (same source state) is already running: follow it instead. */
+  | { kind: "attach"; attachment: Attachment }
   | { kind: "fallback"; reason: string }
   | { kind: "cancelled"; signal: number };
 
@@ -31,6 +34,10 @@ export interface JobContext {
   abort?: AbortSignal;
   /** Registers the running remote build so a signal can cancel it. */
   onRunning(run: RemoteRun | undefined): void;
+  /** Single-flight: once the tree is scanned, lead or follow an identical job (Lease.claim). */
+  claim?(sourceState: string): Promise<Attachment | undefined>;
+  /** Copies of the output for attached followers (Lease.onOutput). */
+  onOutput?(fd: 1 | 2, chunk: Uint8Array): void;
 }
 
 export async function runRemoteJob(ctx: JobContext): Promise<JobResult> {
@@ -53,6 +60,7 @@ export async function runRemoteJob(ctx: JobContext): Promise<JobResult> {
       nonce,
       localRoot: plan.root,
       maxHoldMs: plan.config.output.max_latency_ms,
+      ...(ctx.onOutput ? { onOutput: ctx.onOutput } : {}),
       args: buildArgs({
         nonce,
         remoteDir,
@@ -85,6 +93,12 @@ export async function runRemoteJob(ctx: JobContext): Promise<JobResult> {
     current.run.send(syncHeader("abort"));
     await current.run.finish();
     return { kind: "fallback", reason: `a cargo path reaches outside the project (${outside})` };
+  }
+  const attachment = ctx.claim ? await ctx.claim(scan.hash) : undefined;
+  if (attachment) {
+    current.run.send(syncHeader("abort"));
+    await current.run.finish();
+    return { kind: "attach", attachment };
   }
   let record: SyncRecord | undefined = readSyncRecord(key);
   for (let full = false; ; full = true) {

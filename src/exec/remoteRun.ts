@@ -38,6 +38,8 @@ export interface RemoteRunOptions {
   maxHoldMs: number;
   stdoutFd?: number;
   stderrFd?: number;
+  /** A copy of every output chunk as written locally, for agents attached to this job. */
+  onOutput?(fd: 1 | 2, chunk: Uint8Array): void;
 }
 
 const CANCEL_WAIT_MS = 5000;
@@ -86,8 +88,12 @@ export class RemoteRun {
 
   private async run(): Promise<RemoteOutcome> {
     const o = this.o;
-    const out = new PathRewriter((c) => writeAll(o.stdoutFd ?? 1, c), o.maxHoldMs);
-    const err = new PathRewriter((c) => writeAll(o.stderrFd ?? 2, c), o.maxHoldMs);
+    const sink = (fd: 1 | 2, target: number) => (c: Uint8Array) => {
+      writeAll(target, c);
+      o.onOutput?.(fd, c);
+    };
+    const out = new PathRewriter(sink(1, o.stdoutFd ?? 1), o.maxHoldMs);
+    const err = new PathRewriter(sink(2, o.stderrFd ?? 2), o.maxHoldMs);
     const demux = new StderrDemux(o.nonce, (c) => err.write(c), {
       onStart: (info) => {
         this.start = info;

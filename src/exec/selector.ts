@@ -40,6 +40,13 @@ export interface Lease {
    */
   onOutput?(fd: 1 | 2, chunk: Uint8Array): void;
   /**
+   * Called once the local tree is scanned, when the selection was made with `sourceState: ""`:
+   * resolves to an attachment when an identical job (same source state) is already in flight —
+   * the slot is then given back and `release` becomes a no-op — or to undefined to lead.
+   * Absent when nobody can attach (local selector).
+   */
+  claim?(sourceState: string): Promise<Attachment | undefined>;
+  /**
    * Call exactly once, after artifacts are back in place: releases the slot, records the
    * outcome, and lets attached followers exit with the same code. Never throws.
    */

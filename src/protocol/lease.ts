@@ -2,9 +2,10 @@
 // and releases it exactly once. If the daemon dies mid-job the build carries on regardless; the
 // release is then best-effort (a new daemon never knew the lease, so no slot can leak).
 import type { WorkerConfig } from "../config/schema.ts";
-import type { JobOutcome, Lease } from "../exec/selector.ts";
+import type { Attachment, JobOutcome, Lease } from "../exec/selector.ts";
+import { ClientAttachment } from "./attach.ts";
 import { type Connection, DaemonError } from "./connection.ts";
-import { okResponse, renewedResponse } from "./responses.ts";
+import { claimResponse, okResponse, renewedResponse } from "./responses.ts";
 
 /** Output is forwarded in pieces well under the daemon's line limit. */
 const MAX_CHUNK = 1 << 20;
@@ -32,6 +33,23 @@ export class ClientLease implements Lease {
       // The daemon forgot the lease (restarted, or it expired): the build goes on; stop renewing.
       if (e instanceof DaemonError && e.code === "unknown_lease") clearInterval(this.renewTimer);
     });
+  }
+
+  async claim(sourceState: string): Promise<Attachment | undefined> {
+    if (this.released || this.conn.closed) return undefined;
+    try {
+      const r = await this.conn.request(
+        { type: "claim", leaseId: this.leaseId, sourceState },
+        claimResponse,
+        2000,
+      );
+      if (r.type === "claimed") return undefined;
+      this.released = true; // the daemon ended the lease when it answered `attach`
+      clearInterval(this.renewTimer);
+      return new ClientAttachment(this.conn, r.jobId);
+    } catch {
+      return undefined; // no daemon to dedup with: just build
+    }
   }
 
   onOutput(fd: 1 | 2, chunk: Uint8Array): void {

@@ -1,7 +1,7 @@
 // Where the daemon's files live. Everything is keyed by the socket path, so two daemons with two
 // sockets (tests, or a user who sets RCH_SOCKET_PATH) never share a lock or a pid file.
 import { join } from "node:path";
-import { expandHome, stateDir } from "../config/paths.ts";
+import { cacheDir, expandHome, stateDir } from "../config/paths.ts";
 import type { Config } from "../config/schema.ts";
 
 export interface DaemonPaths {
@@ -30,6 +30,11 @@ export function daemonPaths(socketPath: string): DaemonPaths {
   };
 }
 
+/** The configured socket, or by default `<cache dir>/rch.sock` (~/.cache/rch/rch.sock). */
+export function socketPath(config: Config): string {
+  return config.general.socket_path || join(cacheDir(), "rch.sock");
+}
+
 export function pathsFromConfig(config: Config): DaemonPaths {
-  return daemonPaths(config.general.socket_path);
+  return daemonPaths(socketPath(config));
 }

@@ -47,6 +47,18 @@ export const selectRequest = v.object({
   dedup: v.optional(v.boolean(), true),
 });
 
+/**
+ * The second half of a select sent before the source state was known (`sourceState: ""`): the
+ * client scanned its tree meanwhile, and now the daemon decides whether this job leads or follows
+ * an identical one. Dedup must compare synced source, never just the command line.
+ */
+export const claimRequest = v.object({
+  type: v.literal("claim"),
+  id,
+  leaseId: nonEmpty,
+  sourceState: nonEmpty,
+});
+
 export const renewRequest = v.object({ type: v.literal("renew"), id, leaseId: nonEmpty });
 
 export const jobOutcome = v.variant("kind", [
@@ -116,6 +128,7 @@ export const benchmarkRequest = v.object({
 export const request = v.variant("type", [
   helloRequest,
   selectRequest,
+  claimRequest,
   renewRequest,
   releaseRequest,
   outputRequest,

@@ -55,6 +55,10 @@ export const attachResponse = v.object({ type: v.literal("attach"), id, jobId: v
 
 export const localResponse = v.object({ type: v.literal("local"), id, reason: v.string() });
 
+/** claim: this job leads (others may follow it); otherwise the reply is `attach` and the lease is gone. */
+export const claimedResponse = v.object({ type: v.literal("claimed"), id });
+export const claimResponse = v.variant("type", [claimedResponse, attachResponse]);
+
 export const renewedResponse = v.object({ type: v.literal("renewed"), id, expiresAt: v.number() });
 
 export const okResponse = v.object({ type: v.literal("ok"), id, message: v.optional(v.string()) });
@@ -122,6 +126,7 @@ export type Response =
   | HelloResponse
   | SelectResponse
   | v.InferOutput<typeof renewedResponse>
+  | v.InferOutput<typeof claimedResponse>
   | OkResponse
   | TimingResponse
   | StatusResponse

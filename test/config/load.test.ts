@@ -93,7 +93,7 @@ describe("config layering", () => {
     mkdirSync(join(proj, ".rch"), { recursive: true });
     writeFileSync(join(proj, ".rch", "config.toml"), '[general]\nsocket_path = "/tmp/evil.sock"\n');
     const { config, issues } = loadConfig({ projectRoot: proj, env: env() });
-    expect(config.general.socket_path).toBe("~/.cache/rch/rch.sock");
+    expect(config.general.socket_path).toBe("");
     expect(issues[0]).toMatchObject({ line: 2, key: "general.socket_path" });
   });
 

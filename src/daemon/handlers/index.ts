@@ -7,7 +7,7 @@ import { drain, enable, reload, shutdown, status } from "./admin.ts";
 import { benchmark } from "./benchmark.ts";
 import { follow } from "./follow.ts";
 import { hello } from "./hello.ts";
-import { output, release, renew } from "./lease.ts";
+import { claim, output, release, renew } from "./lease.ts";
 import { select } from "./select.ts";
 import { timingGet, timingRecord } from "./timing.ts";
 
@@ -20,6 +20,7 @@ export type Handler<T extends RequestType> = (
 export const handlers: { [T in RequestType]: Handler<T> } = {
   hello,
   select,
+  claim,
   renew,
   release,
   output,

@@ -21,6 +21,12 @@ export function release(ctx: DaemonContext, _conn: Conn, req: RequestOf<"release
     : unknown(req.id, req.leaseId);
 }
 
+export function claim(ctx: DaemonContext, _conn: Conn, req: RequestOf<"claim">): Response {
+  const r = ctx.scheduler.claim(req.leaseId, req.sourceState);
+  if (!r) return unknown(req.id, req.leaseId);
+  return r.kind === "lead" ? { type: "claimed", id: req.id } : { type: "attach", id: req.id, jobId: r.jobId };
+}
+
 /** No reply on success: output chunks are frequent and the leader must never wait on them. */
 export function output(ctx: DaemonContext, _conn: Conn, req: RequestOf<"output">): Response | undefined {
   return ctx.scheduler.output(req.leaseId, req.fd, req.data) ? undefined : unknown(req.id, req.leaseId);
