@@ -33,11 +33,34 @@ const payload = (command: string) =>
 writeFileSync(join(dir, "nonbuild.json"), `${payload("git status --short")}\n`);
 writeFileSync(join(dir, "build.json"), `${payload("cargo build --release 2>&1 | tail -20")}\n`);
 
+// Bun's own floor: a binary compiled with rch's flags that only reads stdin and exits, so the
+// report can tell the runtime's start-up from rch's work on top of it.
+const floorSrc = join(dir, "floor.ts");
+writeFileSync(floorSrc, 'require("node:fs").readFileSync(0);\n');
+const floor = join(dir, "floor");
+const built = Bun.spawnSync(
+  [
+    process.execPath,
+    "build",
+    "--compile",
+    "--minify",
+    "--bytecode",
+    "--no-compile-autoload-dotenv",
+    "--no-compile-autoload-bunfig",
+    floorSrc,
+    "--outfile",
+    floor,
+  ],
+  { stdout: "pipe", stderr: "pipe" },
+);
+if (built.exitCode !== 0) throw new Error(`building the floor binary failed: ${built.stderr}`);
+
 const out = join(dir, "hyperfine.json");
 const cmds = [
   `/bin/sh -c true < ${dir}/nonbuild.json`,
   `/bin/sh -c "$RCH_HOOK_CMD" < ${dir}/nonbuild.json`,
   `/bin/sh -c "$RCH_HOOK_CMD" < ${dir}/build.json`,
+  `${floor} < ${dir}/build.json`,
 ];
 // hyperfine's default mode runs each command through `sh -c` (needed for the `<` redirection)
 // and subtracts the measured cost of spawning that outer shell.
@@ -57,7 +80,12 @@ const check = Bun.spawnSync(["/bin/sh", "-c", hookCommand], {
 if (!check.stdout.toString().includes("exec -- cargo build"))
   throw new Error("the hook did not rewrite the build payload");
 const results: { median: number }[] = JSON.parse(readFileSync(out, "utf8")).results;
-const [base, nonBuild, build] = results.map((r) => r.median * 1000) as [number, number, number];
+const [base, nonBuild, build, bunFloor] = results.map((r) => r.median * 1000) as [
+  number,
+  number,
+  number,
+  number,
+];
 const fmt = (ms: number) => `${ms.toFixed(2)} ms`;
 console.log(`hook bench (${runs} runs each, medians, side by side)`);
 console.log(`  /bin/sh -c true                 ${fmt(base)}`);
@@ -65,3 +93,6 @@ console.log(
   `  hook, non-build command         ${fmt(nonBuild)}   ratio ${(nonBuild / base).toFixed(2)} (target ≤ 2.00)`,
 );
 console.log(`  hook, build command             ${fmt(build)}   (target ≤ 10 ms)`);
+console.log(
+  `  bare compiled Bun, reads stdin  ${fmt(bunFloor)}   (the runtime's floor; rch adds ${fmt(build - bunFloor)})`,
+);
