@@ -188,3 +188,36 @@ test("dedup wall time: 8 identical jobs take about as long as one", async () => 
   const eightMs = performance.now() - t1;
   expect(eightMs).toBeLessThan(oneMs * 1.2 + 100);
 }, 20_000);
+
+test("claim after the scan: identical source follows, a different source tree builds on its own", async () => {
+  // rch exec selects before it has scanned the tree (sourceState ""), then claims with the
+  // fingerprint: only an identical fingerprint may share a result.
+  const [a, b, c] = [selector(rch), selector(rch), selector(rch)];
+  try {
+    const spec = job({ projectRoot: "/p/claim", argv: ["make", "claim"], sourceState: "" });
+    const sa = await a.select(spec);
+    const sb = await b.select(spec);
+    const sc = await c.select(spec);
+    // Nothing can be matched before the source state is known: three leases.
+    for (const s of [sa, sb, sc]) expect(s.kind).toBe("worker");
+    const [la, lb, lc] = [sa, sb, sc].map((s) => (s as Extract<Selection, { kind: "worker" }>).lease);
+    expect(await la!.claim!("tree-1")).toBeUndefined(); // leads
+    expect(await lc!.claim!("tree-2")).toBeUndefined(); // edited tree: leads its own build
+    const follower = await lb!.claim!("tree-1"); // same tree as a: follows it
+    expect(follower?.jobId).toBeDefined();
+    la!.onOutput?.(1, Buffer.from("from a\n"));
+    lc!.onOutput?.(1, Buffer.from("from c\n"));
+    const out = new Sink();
+    const followed = follower!.follow(out, new Sink());
+    await la!.release({ kind: "remote", exitCode: 7, remoteMs: 5 });
+    expect(await followed).toBe(7);
+    expect(out.text).toBe("from a\n");
+    await lc!.release({ kind: "remote", exitCode: 0, remoteMs: 5 });
+    // b gave its slot back when it attached; releasing it now is a no-op, not an error.
+    await lb!.release({ kind: "remote", exitCode: 0, remoteMs: 5 });
+    const status = await admin(rch).status();
+    expect(status.jobs.active.filter((j) => j.project === "/p/claim")).toHaveLength(0);
+  } finally {
+    for (const s of [a, b, c]) s.close();
+  }
+});
