@@ -69,6 +69,8 @@ ne=$1; shift
 while [ "$ne" -gt 0 ]; do export "$1" || exit 212; shift; ne=$((ne - 1)); done
 nr=$1; shift
 while [ "$nr" -gt 0 ]; do export "$1=$d/$2" || exit 212; shift 2; nr=$((nr - 1)); done
+na=$1; shift
+while [ "$na" -gt 0 ]; do k=$1 w=$2; shift 2; while [ "$k" -gt 1 ]; do w=$w$d$1; shift; k=$((k - 1)); done; set -- "$@" "$w"; na=$((na - 1)); done
 command -v "$1" >/dev/null 2>&1 || exit 213
 pg=; { read -r _ _ _ _ pg _ < /proc/$$/stat; } 2>/dev/null
 [ -n "$pg" ] || pg=$(ps -o pgid= -p $$ | tr -d ' ')
@@ -171,6 +173,34 @@ export function buildArgs(a: ScriptArgs): string[] {
     ...a.env.plain.map(([k, v]) => `${k}=${v}`),
     String(a.env.rooted.length),
     ...a.env.rooted.flat(),
-    ...a.argv,
+    String(a.argv.length),
+    ...a.argv.flatMap((w) => {
+      const pieces = splitAtRoot(w, a.localRoot);
+      return [String(pieces.length), ...pieces];
+    }),
   ];
+}
+
+/** Characters after which an absolute path starts inside a word: `--x=/p`, `a:/p`, `"/p"`. */
+const BEFORE_PATH = new Set(["=", ":", ",", '"', "'"]);
+/** Characters that may follow the root for it to be the root and not `/root-other`. */
+const AFTER_ROOT = new Set(["/", ":", ",", '"', "'"]);
+
+/**
+ * The word cut where it names the local project root (`make -C /p`, `-I/p/include`,
+ * `--manifest-path=/p/Cargo.toml`); the remote script joins the pieces with its copy's
+ * directory, so the build never reaches for this machine's path on the worker.
+ */
+export function splitAtRoot(word: string, root: string): string[] {
+  const pieces: string[] = [];
+  let from = 0;
+  for (let at = word.indexOf(root); at !== -1; at = word.indexOf(root, at + 1)) {
+    const before = at === 0 || BEFORE_PATH.has(word[at - 1]!) || (at === 2 && word[0] === "-");
+    const next = word[at + root.length];
+    if (!before || (next !== undefined && !AFTER_ROOT.has(next))) continue;
+    pieces.push(word.slice(from, at));
+    from = at + root.length;
+  }
+  pieces.push(word.slice(from));
+  return pieces;
 }

@@ -1,0 +1,20 @@
+// Absolute paths into the project in a build's argv are re-rooted at the worker's copy.
+import { describe, expect, test } from "bun:test";
+import { splitAtRoot } from "../../src/exec/script.ts";
+
+describe("splitAtRoot", () => {
+  const root = "/home/u/proj";
+  test.each([
+    ["/home/u/proj", ["", ""]],
+    ["/home/u/proj/src/a.c", ["", "/src/a.c"]],
+    ["-I/home/u/proj/include", ["-I", "/include"]],
+    ["--manifest-path=/home/u/proj/Cargo.toml", ["--manifest-path=", "/Cargo.toml"]],
+    ["a:/home/u/proj/x:/home/u/proj", ["a:", "/x:", ""]],
+    ["/home/u/proj-other/x", ["/home/u/proj-other/x"]],
+    ["/srv/home/u/proj/x", ["/srv/home/u/proj/x"]],
+    ["build", ["build"]],
+    ["", [""]],
+  ])("%p", (word, pieces) => {
+    expect(splitAtRoot(word, root)).toEqual(pieces);
+  });
+});
