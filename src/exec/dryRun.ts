@@ -6,8 +6,8 @@ import { sshArgv, sshTarget } from "../ssh/options.ts";
 import { pushArgv } from "../transfer/rsync.ts";
 import { orderCandidates } from "./candidates.ts";
 import type { ExecPlan } from "./plan.ts";
+import { scriptArgsFor } from "./planArgs.ts";
 import { remoteProjectDir } from "./remoteDir.ts";
-import { buildArgs } from "./script.ts";
 
 export function dryRunLines(plan: ExecPlan): string[] {
   const order = orderCandidates(plan.workers, {
@@ -25,19 +25,7 @@ export function dryRunLines(plan: ExecPlan): string[] {
     remoteDir,
     plan.rules,
   );
-  const args = buildArgs({
-    nonce: "00000000",
-    remoteDir,
-    relCwd: plan.relCwd,
-    bunDir: plan.family.bunDir ? relative(plan.root, plan.family.bunDir) || "." : "",
-    bunHash: "",
-    trackInTree: plan.family.trackInTree,
-    outputDirs: plan.family.outputDirs.map((d) => relative(plan.root, d)),
-    fixDirs: plan.family.fixDirs.map((d) => relative(plan.root, d) || "."),
-    localRoot: plan.root,
-    env: plan.env,
-    argv: plan.argv,
-  });
+  const args = scriptArgsFor(plan, { nonce: "00000000", remoteDir, bunHash: "" });
   return [
     `dry run: ${plan.family.kind} in ${plan.root} (cwd ${plan.relCwd})`,
     `worker: ${worker.id} (candidates: ${order.workers.map((w) => w.id).join(", ")})`,

@@ -2,7 +2,6 @@
 // local tree meanwhile, bring the copy up to date (nothing / inline tar / rsync), run, bring
 // artifacts back. Returns what happened; the caller decides between exiting and running locally.
 import { randomBytes } from "node:crypto";
-import { relative } from "node:path";
 import type { WorkerConfig } from "../config/schema.ts";
 import { type SshTarget, sshTarget } from "../ssh/options.ts";
 import { scanTree, type TreeScan } from "../transfer/fingerprint.ts";
@@ -12,10 +11,11 @@ import { bunHash } from "./bunHash.ts";
 import { finishJob } from "./finishJob.ts";
 import { cargoPathOutsideRoot } from "./outside.ts";
 import type { ExecPlan } from "./plan.ts";
+import { scriptArgsFor } from "./planArgs.ts";
 import { remoteProjectDir } from "./remoteDir.ts";
 import { RemoteRun } from "./remoteRun.ts";
 import type { ExecReporter } from "./report.ts";
-import { buildArgs, syncHeader } from "./script.ts";
+import { syncHeader } from "./script.ts";
 import type { Attachment } from "./selector.ts";
 import { commitSync, planSync, type SyncPlan } from "./syncUp.ts";
 
@@ -61,19 +61,7 @@ export async function runRemoteJob(ctx: JobContext): Promise<JobResult> {
       localRoot: plan.root,
       maxHoldMs: plan.config.output.max_latency_ms,
       ...(ctx.onOutput ? { onOutput: ctx.onOutput } : {}),
-      args: buildArgs({
-        nonce,
-        remoteDir,
-        relCwd: plan.relCwd,
-        bunDir: bun ? relative(plan.root, plan.family.bunDir!) || "." : "",
-        bunHash: bun ?? "",
-        trackInTree: plan.family.trackInTree,
-        outputDirs: plan.family.outputDirs.map((d) => relative(plan.root, d)),
-        fixDirs: plan.family.fixDirs.map((d) => relative(plan.root, d) || "."),
-        localRoot: plan.root,
-        env: plan.env,
-        argv: plan.argv,
-      }),
+      args: scriptArgsFor(plan, { nonce, remoteDir, bunHash: bun ?? "" }),
     });
     ctx.onRunning(run);
     run.begin();

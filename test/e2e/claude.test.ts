@@ -3,8 +3,8 @@
 // the rewritten build really runs, and that the hook never widens permissions (design §2).
 //
 // RCH_LOCAL_ONLY=1 makes `rch exec` run the build locally, so the assertions hold with or
-// without a worker fleet. Set RCH_E2E_RCH_BIN to test a prebuilt rch instead of `bun run build`,
-// or RCH_E2E_SKIP_CLAUDE=1 to skip this suite where the npm registry is unreachable.
+// without a worker fleet (claude-remote.test.ts runs the same chain against a real worker).
+// Set RCH_E2E_RCH_BIN to test a prebuilt rch instead of `bun run build`.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import {
   existsSync,
@@ -16,7 +16,8 @@ import {
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
+import { ensureRchBuilt } from "../support/rch-binary.ts";
 import { ensureClaude } from "./install.ts";
 import { type BashInput, startMockApi } from "./mock-api.ts";
 import { runProcess } from "./process.ts";
@@ -29,8 +30,6 @@ import {
   writeJson,
 } from "./run-claude.ts";
 
-const REPO = resolve(import.meta.dir, "../..");
-const SKIP = process.env.RCH_E2E_SKIP_CLAUDE === "1";
 const PATH = "/usr/local/bin:/usr/bin:/bin";
 const MAKE_OUTPUT = "hello-from-make";
 const MARKER = "made-by-make";
@@ -41,19 +40,8 @@ const scratchDirs: string[] = [];
 
 async function locateRch(): Promise<string> {
   const prebuilt = process.env.RCH_E2E_RCH_BIN;
-  if (prebuilt) return realpathSync(prebuilt);
-  // Always rebuild (~1 s): a stale dist/rch would test yesterday's hook.
-  const r = await runProcess([process.execPath, "run", "build"], {
-    cwd: REPO,
-    env: { ...process.env } as Record<string, string>,
-    timeoutMs: 120_000,
-  });
-  const bin = join(REPO, "dist", "rch");
-  if (r.exitCode !== 0 || !existsSync(bin)) {
-    throw new Error(`bun run build failed (exit ${r.exitCode}):\n${r.stdout}\n${r.stderr}`);
-  }
   // rch names itself by its real path in rewrites; compare against the same.
-  return realpathSync(bin);
+  return realpathSync(prebuilt ?? (await ensureRchBuilt()));
 }
 
 interface Scenario {
@@ -145,7 +133,7 @@ function rewrittenInput(run: ClaudeRun): Record<string, unknown> | undefined {
   return replies[0]?.output?.updatedInput as Record<string, unknown> | undefined;
 }
 
-describe.skipIf(SKIP)("rch hook inside the real Claude Code CLI", () => {
+describe("rch hook inside the real Claude Code CLI", () => {
   beforeAll(async () => {
     [claudeBin, rchBin] = await Promise.all([ensureClaude(), locateRch()]);
   }, 600_000);
