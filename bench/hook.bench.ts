@@ -1,7 +1,7 @@
 // The hook exactly as `rch hook install` registers it, run the way Claude Code runs it:
 // `/bin/sh -c "<command>"` with the PreToolUse payload on stdin (design §8: non-build median
-// ≤ 2 × `/bin/sh -c true`, build median ≤ 10 ms). All three are measured side by side in one
-// hyperfine run so machine noise hits them alike.
+// ≤ 2 × `/bin/sh -c true`, build median ≤ 10 ms). All are measured side by side, interleaved,
+// in one run so machine noise hits them alike.
 // Run: bun run build && bun bench/hook.bench.ts
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -55,39 +55,56 @@ const built = Bun.spawnSync(
 );
 if (built.exitCode !== 0) throw new Error(`building the floor binary failed: ${built.stderr}`);
 
-const out = join(dir, "hyperfine.json");
-const cmds = [
-  `/bin/sh -c true < ${dir}/nonbuild.json`,
-  `/bin/sh -c "$RCH_HOOK_CMD" < ${dir}/nonbuild.json`,
-  `/bin/sh -c "$RCH_HOOK_CMD" < ${dir}/build.json`,
-  `${floor} < ${dir}/build.json`,
+// The four commands run round-robin, one of each per round, so a noisy phase of the (shared,
+// virtualised) machine hits them all alike; hyperfine would run every iteration of one command
+// before the next. Each is timed around a spawn from this process, which adds the same spawn
+// cost to all four (reported below as the /bin/true row).
+const cmds: [string, string, string][] = [
+  ["/bin/true", "/bin/true", "nonbuild.json"],
+  ["/bin/sh -c true", "/bin/sh -c true", "nonbuild.json"],
+  ["hook, non-build command", hookCommand, "nonbuild.json"],
+  ["hook, build command", hookCommand, "build.json"],
+  ["bare compiled Bun, reads stdin", floor, "build.json"],
 ];
-// hyperfine's default mode runs each command through `sh -c` (needed for the `<` redirection)
-// and subtracts the measured cost of spawning that outer shell.
-const hf = Bun.spawnSync(
-  ["hyperfine", "--warmup", "30", "--runs", String(runs), "--export-json", out, ...cmds],
-  {
-    env: { ...process.env, HOME: dir, RCH_HOOK_CMD: hookCommand },
-    stderr: "pipe",
-    stdout: "pipe",
-  },
-);
-if (hf.exitCode !== 0) throw new Error(`hyperfine failed: ${hf.stderr}`);
 const check = Bun.spawnSync(["/bin/sh", "-c", hookCommand], {
   stdin: Bun.file(join(dir, "build.json")),
   env: { HOME: dir },
 });
 if (!check.stdout.toString().includes("exec -- cargo build"))
   throw new Error("the hook did not rewrite the build payload");
-const results: { median: number }[] = JSON.parse(readFileSync(out, "utf8")).results;
-const [base, nonBuild, build, bunFloor] = results.map((r) => r.median * 1000) as [
+
+function once(cmd: string, input: string): number {
+  const argv = cmd === hookCommand ? ["/bin/sh", "-c", cmd] : cmd.split(" ");
+  const t0 = performance.now();
+  const r = Bun.spawnSync(argv, {
+    stdin: Bun.file(join(dir, input)),
+    env: { HOME: dir, PATH: "/usr/bin:/bin" },
+  });
+  const ms = performance.now() - t0;
+  if (r.exitCode !== 0) throw new Error(`${cmd} exited ${r.exitCode}`);
+  return ms;
+}
+const samples = cmds.map(() => [] as number[]);
+for (let round = -30; round < runs; round++) {
+  cmds.forEach(([, cmd, input], i) => {
+    const ms = once(cmd, input);
+    if (round >= 0) samples[i]!.push(ms);
+  });
+}
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+};
+const [spawnCost, base, nonBuild, build, bunFloor] = samples.map(median) as [
+  number,
   number,
   number,
   number,
   number,
 ];
 const fmt = (ms: number) => `${ms.toFixed(2)} ms`;
-console.log(`hook bench (${runs} runs each, medians, side by side)`);
+console.log(`hook bench (${runs} interleaved rounds, medians of wall time around each spawn)`);
+console.log(`  /bin/true (the spawn itself)    ${fmt(spawnCost)}`);
 console.log(`  /bin/sh -c true                 ${fmt(base)}`);
 console.log(
   `  hook, non-build command         ${fmt(nonBuild)}   ratio ${(nonBuild / base).toFixed(2)} (target ≤ 2.00)`,
