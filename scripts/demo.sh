@@ -15,7 +15,7 @@ rch="$repo/dist/rch"
 demo=$(mktemp -d /tmp/rch-demo.XXXXXX)
 cleanup() {
   "$rch" daemon stop >/dev/null 2>&1 || true
-  bun test/bed/cli.ts down >/dev/null 2>&1 || true
+  bun "$repo/test/bed/cli.ts" down >/dev/null 2>&1 || true
   rm -rf "$demo"
 }
 trap cleanup EXIT
@@ -53,7 +53,7 @@ say "the binary came back: running target/debug/fxapp locally"
 ./target/debug/fxapp
 
 say "rch exec -- cargo test"
-"$rch" exec -- cargo test 2>&1 | tail -5
+"$rch" exec -- cargo test 2>&1 | grep -E "^test result|^     Running"
 
 say "a failing build keeps its exit code (101), and is not re-run locally"
 echo 'fn broken() -> u32 { "no" }' >>crates/fxcore/src/lib.rs
