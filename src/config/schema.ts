@@ -27,7 +27,9 @@ export const sectionSchemas = {
     include_patterns: strList,
   },
   output: {
-    stream_mode: v.picklist(["realtime", "buffered", "summary"]),
+    // Output is always streamed live, as a local build's would be; "buffered" and "summary" (from
+    // the original product description) would change what the agent sees, so they are refused.
+    stream_mode: v.picklist(["realtime"]),
     preserve_colors: bool,
     max_latency_ms: nonNegInt,
   },
