@@ -11,7 +11,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { PassThrough } from "node:stream";
-import type { Lease, Selection } from "../src/exec/selector.ts";
+import type { Lease, Selection } from "../src/protocol/selector.ts";
 import { type Fleet, sshArgs, startFleet } from "../test/bed/fleet.ts";
 import {
   admin,

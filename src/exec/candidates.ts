@@ -2,7 +2,7 @@
 // RCH_WORKERS, forced by RCH_WORKER, preferred_workers first, then priority. (The daemon picks
 // for real, adding health, free slots, speed and affinity: src/daemon/select.ts.)
 import type { WorkerConfig } from "../config/schema.ts";
-import type { SelectRequest } from "./selector.ts";
+import type { SelectRequest } from "../protocol/selector.ts";
 
 export type Candidates = { ok: true; workers: WorkerConfig[] } | { ok: false; reason: string };
 

@@ -1,7 +1,7 @@
 // The one place that decides who picks workers: the local daemon (rchd), started on demand.
 // When it cannot be reached after one start attempt, select() answers "local" (fail-open).
 import { createDaemonSelector, type DaemonSelector } from "../protocol/client.ts";
-import type { TimingStore, WorkerSelector } from "./selector.ts";
+import type { TimingStore, WorkerSelector } from "../protocol/selector.ts";
 
 let shared: DaemonSelector | undefined;
 

@@ -2,6 +2,7 @@
 // local run whenever anything before the remote start fails (or the connection drops mid-build).
 
 import { AttachAbandonedError } from "../protocol/attach.ts";
+import type { Attachment, JobOutcome, Lease, TimingStore } from "../protocol/selector.ts";
 import { signalNumber } from "../ssh/proc.ts";
 import type { Assignment } from "./argv.ts";
 import { closeSelector, createSelector, createTimingStore } from "./createSelector.ts";
@@ -11,7 +12,6 @@ import { type ExecPlan, makePlan } from "./plan.ts";
 import { type JobResult, runRemoteJob } from "./remoteJob.ts";
 import type { RemoteRun } from "./remoteRun.ts";
 import type { ExecReporter } from "./report.ts";
-import type { Attachment, JobOutcome, Lease, TimingStore } from "./selector.ts";
 
 export interface PipelineInput {
   argv: string[];

@@ -8,12 +8,12 @@ import { type RuntimeSwitches, runtimeSwitches } from "../config/env.ts";
 import { loadConfig } from "../config/load.ts";
 import { findProjectRoot } from "../config/project.ts";
 import type { Config, WorkerConfig } from "../config/schema.ts";
+import type { TimingStore } from "../protocol/selector.ts";
 import { buildRules, compileRules, type FilterRule, type Matcher } from "../transfer/rules.ts";
 import type { Assignment } from "./argv.ts";
 import { type RemoteEnv, remoteEnv } from "./env.ts";
 import { type FamilyPlan, planFamily } from "./family.ts";
 import { argOutsideRoot } from "./outside.ts";
-import type { TimingStore } from "./selector.ts";
 
 export interface ExecPlan {
   argv: string[];

@@ -3,6 +3,7 @@
 // artifacts back. Returns what happened; the caller decides between exiting and running locally.
 import { randomBytes } from "node:crypto";
 import type { WorkerConfig } from "../config/schema.ts";
+import type { Attachment } from "../protocol/selector.ts";
 import { type SshTarget, sshTarget } from "../ssh/options.ts";
 import { scanTree, type TreeScan } from "../transfer/fingerprint.ts";
 import type { RsyncCommon } from "../transfer/rsync.ts";
@@ -16,7 +17,6 @@ import { remoteProjectDir } from "./remoteDir.ts";
 import { RemoteRun } from "./remoteRun.ts";
 import type { ExecReporter } from "./report.ts";
 import { syncHeader } from "./script.ts";
-import type { Attachment } from "./selector.ts";
 import { commitSync, planSync, type SyncPlan } from "./syncUp.ts";
 
 export type JobResult =

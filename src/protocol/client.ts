@@ -4,14 +4,6 @@
 // operator's side (status, drain, enable, benchmark, reload, shutdown) for the CLI.
 import { loadConfig } from "../config/load.ts";
 import type { Config } from "../config/schema.ts";
-import type {
-  CommandKind,
-  Selection,
-  SelectRequest,
-  TimingStats,
-  TimingStore,
-  WorkerSelector,
-} from "../exec/selector.ts";
 import { selfArgv } from "../shell/self.ts";
 import { ClientAttachment } from "./attach.ts";
 import { connectDaemon } from "./autostart.ts";
@@ -19,6 +11,14 @@ import type { Connection } from "./connection.ts";
 import { ClientLease } from "./lease.ts";
 import { type DaemonPaths, pathsFromConfig } from "./paths.ts";
 import { okResponse, selectResponse, timingResponse } from "./responses.ts";
+import type {
+  CommandKind,
+  Selection,
+  SelectRequest,
+  TimingStats,
+  TimingStore,
+  WorkerSelector,
+} from "./selector.ts";
 
 export interface ClientOptions {
   /** Default: loadConfig().config (socket path, slot_wait_ms). */

@@ -4,8 +4,8 @@
 // does), so this suite does not depend on the exec pipeline.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { Writable } from "node:stream";
-import type { Lease, Selection } from "../../src/exec/selector.ts";
 import { AttachAbandonedError } from "../../src/protocol/attach.ts";
+import type { Lease, Selection } from "../../src/protocol/selector.ts";
 import { type Fleet, sshArgs, startFleet } from "../bed/fleet.ts";
 import { run } from "../bed/proc.ts";
 import {

@@ -1,6 +1,6 @@
 // Health, slots and selection against real loopback sshd workers (test/bed) and a real daemon.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import type { Selection } from "../../src/exec/selector.ts";
+import type { Selection } from "../../src/protocol/selector.ts";
 import { type Fleet, startFleet } from "../bed/fleet.ts";
 import {
   admin,

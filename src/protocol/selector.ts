@@ -1,6 +1,5 @@
-// The seam between `rch exec` and whoever picks workers. Before the daemon exists, a local
-// selector reads workers.toml; the daemon's client implements the same interface, so the exec
-// pipeline never knows which one it talks to.
+// The seam between `rch exec` and whoever picks workers: the daemon client in this folder
+// implements it, and the exec pipeline only ever sees these types.
 import type { WorkerConfig } from "../config/schema.ts";
 
 /** Coarse command kind for timing history and dedup: the family plus its subcommand. */
