@@ -42,7 +42,9 @@ export interface RemoteRunOptions {
   onOutput?(fd: 1 | 2, chunk: Uint8Array): void;
 }
 
-const CANCEL_WAIT_MS = 5000;
+const CANCEL_WAIT_MS = 4000;
+/** The explicit remote kill is a courtesy on top of the watchdog: never worth more than this. */
+const KILL_SSH_MS = 1000;
 /** How long the build may take to react to the forwarded signal before the watchdog escalates. */
 const GRACE_MS = 2000;
 
@@ -178,18 +180,24 @@ export class RemoteRun {
     const exitedWithin = (ms: number) =>
       Promise.race([proc.exited.then(() => true), Bun.sleep(ms).then(() => false)]);
     const pgid = this.start?.pgid;
-    let done = false;
-    if (pgid && pgid > 1) {
-      const name = SIGNAL_NAMES[signal] ?? "TERM";
-      await run([...sshArgv(this.o.target), `kill -s ${name} -- -${pgid}`], { timeoutMs: GRACE_MS });
-      done = await exitedWithin(GRACE_MS); // let the build react as it would to a local Ctrl-C
-    }
+    // The same signal to the remote process group, as a local Ctrl-C would deliver it. It runs
+    // alongside the wait, bounded: when the master went down with our process group (timeout(1)
+    // signals the whole group) a fresh connection must not hold up the exit — closing stdin
+    // below makes the worker's watchdog end the build anyway.
+    const name = SIGNAL_NAMES[signal] ?? "TERM";
+    const killer =
+      pgid && pgid > 1
+        ? run([...sshArgv(this.o.target), `kill -s ${name} -- -${pgid}`], { timeoutMs: KILL_SSH_MS })
+        : undefined;
+    let done = await exitedWithin(GRACE_MS); // let the build react as it would locally
     try {
       proc.stdin.end();
     } catch {
       // already closed
     }
-    if (!done && !(await exitedWithin(CANCEL_WAIT_MS - GRACE_MS))) await stopGroup(proc, 1000);
+    if (!done) done = await exitedWithin(CANCEL_WAIT_MS - GRACE_MS);
+    if (!done) await stopGroup(proc, 1000);
+    await killer;
   }
 }
 
