@@ -1,7 +1,6 @@
 // The CLI's only door to the terminal: global --format/--quiet/--verbose live here, and so does
 // the one place where errors become human text.
 import pc from "picocolors";
-import type { ConfigIssue } from "../config/validate.ts";
 import { CliError } from "./errors.ts";
 
 export interface GlobalOptions {
@@ -48,10 +47,4 @@ function describeError(err: unknown, verbose: boolean): { message: string; hint?
   if (err instanceof Error && err.name === "CommanderError") return { message: err.message, code: 2 };
   if (err instanceof Error) return { message: verbose ? (err.stack ?? err.message) : err.message, code: 1 };
   return { message: String(err), code: 1 };
-}
-
-export function formatIssue(issue: ConfigIssue): string {
-  const where = issue.line !== undefined ? `${issue.file}:${issue.line}` : issue.file;
-  const hint = issue.hint ? ` — ${issue.hint}` : "";
-  return `${where}: ${issue.key}: ${issue.message}${hint}`;
 }

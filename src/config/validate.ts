@@ -12,6 +12,13 @@ export interface ConfigIssue {
   hint?: string;
 }
 
+/** One line per issue, `file:line: key: message — hint`: the same text in the CLI and the daemon log. */
+export function formatIssue(issue: ConfigIssue): string {
+  const where = issue.line !== undefined ? `${issue.file}:${issue.line}` : issue.file;
+  const hint = issue.hint ? ` — ${issue.hint}` : "";
+  return `${where}: ${issue.key}: ${issue.message}${hint}`;
+}
+
 export type Overrides = Partial<Record<SectionName, Record<string, unknown>>> & {
   environment?: Record<string, string>;
 };

@@ -3,7 +3,7 @@
 // signals) and the state stay small enough to read on their own.
 import { loadConfig } from "../config/load.ts";
 import { userConfigFile, workersFile } from "../config/paths.ts";
-import type { ConfigIssue } from "../config/validate.ts";
+import { formatIssue } from "../config/validate.ts";
 import type { DaemonPaths } from "../protocol/paths.ts";
 import { PROTOCOL_VERSION } from "../protocol/requests.ts";
 import type { StatusSnapshot } from "../protocol/status.ts";
@@ -24,8 +24,6 @@ export interface BuildOptions {
   /** Replaces the ssh heartbeat (benchmarks with simulated workers). */
   probe?: Probe;
 }
-
-const formatIssue = (i: ConfigIssue) => `${i.file}${i.line ? `:${i.line}` : ""}: ${i.key}: ${i.message}`;
 
 function ring(size: number) {
   const buf: number[] = [];

@@ -2,8 +2,8 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { formatIssue } from "../../src/cli/output.ts";
 import { loadConfig } from "../../src/config/load.ts";
+import { formatIssue } from "../../src/config/validate.ts";
 
 let dir: string;
 let cfgDir: string;

@@ -7,9 +7,10 @@ import { setConfigValue } from "../../config/edit.ts";
 import { loadConfig } from "../../config/load.ts";
 import { projectConfigFile, userConfigFile, workersFile } from "../../config/paths.ts";
 import { findProjectRoot } from "../../config/project.ts";
+import { formatIssue } from "../../config/validate.ts";
 import { action } from "../action.ts";
 import { CliError } from "../errors.ts";
-import { formatIssue, type Output } from "../output.ts";
+import type { Output } from "../output.ts";
 
 const projectTemplate = `# rch project settings. Everything here is optional; see \`rch config show\` for effective values.
 # enabled = false                 # keep every build of this project local
