@@ -20,6 +20,8 @@ export interface LoadedConfig {
 export interface LoadOptions {
   projectRoot?: string;
   env?: NodeJS.ProcessEnv;
+  /** false: skip workers.toml (the hook runs for every build line and never needs the fleet). */
+  workers?: boolean;
 }
 
 const userSections = [
@@ -121,7 +123,7 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
     merge(config, validateSections(user.doc, user.ctx, userSections), false);
   }
   let workers: WorkerConfig[] = [];
-  const fleet = readToml(workersFile(), issues);
+  const fleet = opts.workers === false ? undefined : readToml(workersFile(), issues);
   if (fleet) {
     files.push(fleet.ctx.file);
     workers = validateWorkers(fleet.doc, fleet.ctx);

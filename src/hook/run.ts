@@ -43,7 +43,7 @@ export function runHook(env: NodeJS.ProcessEnv = process.env): number {
     if (raw === undefined) return 0;
     const parsed = parseHookInput(raw);
     if (!parsed.ok) return 0;
-    const { config } = loadConfig({ env });
+    const { config } = loadConfig({ env, workers: false });
     if (!config.general.enabled) return 0;
     const projectDir = env.CLAUDE_PROJECT_DIR || parsed.input.cwd;
     const decision = decide(parsed.input, {

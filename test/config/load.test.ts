@@ -130,3 +130,11 @@ describe("workers.toml", () => {
     expect(issues[0]).toMatchObject({ key: "workers[0].host", message: "is required", line: 1 });
   });
 });
+
+test("workers: false skips workers.toml entirely (the hook's path)", () => {
+  writeFileSync(join(cfgDir, "workers.toml"), '[[workers]]\nid = "a"\nhost = 5\n');
+  const skipped = loadConfig({ env: env(), workers: false });
+  expect(skipped.workers).toEqual([]);
+  expect(skipped.issues).toEqual([]);
+  expect(loadConfig({ env: env() }).issues).toHaveLength(1);
+});
