@@ -1,7 +1,7 @@
 // Fail-open: whenever rch cannot (or must not) run the build on a worker, the agent still gets
 // the local result: same exit code, output and files, plus one `rch: running locally: <why>`
 // line on stderr (design §4). Also: rch switched off runs locally and never touches a worker.
-import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import {
   expectFellBack,
   expectRanRemotely,
@@ -17,15 +17,8 @@ import { splitRchLines } from "./normalize.ts";
 setDefaultTimeout(90_000);
 const bed = useFleet([{ id: "w1" }, { id: "w2" }, { id: "bare", toolchains: false }]);
 
-const scenarios: Scenario[] = [];
-afterAll(() => {
-  for (const sc of scenarios) sc.dispose();
-});
-async function scenario(opts: Parameters<typeof Scenario.create>[0]): Promise<Scenario> {
-  const sc = await Scenario.create(opts);
-  scenarios.push(sc);
-  return sc;
-}
+// Scenarios are removed with the fleet (useFleet → disposeAll).
+const scenario = Scenario.create;
 
 describe("worker failures", () => {
   test("worker down before the build: local result, one line saying why, no hang", async () => {

@@ -17,15 +17,8 @@ import { expectRanRemotely, expectSameOutput, Scenario, useFleet, waitRemoteFile
 setDefaultTimeout(90_000);
 const bed = useFleet([{}]);
 
-const scenarios: Scenario[] = [];
-afterAll(() => {
-  for (const sc of scenarios) sc.dispose();
-});
-async function scenario(opts: Parameters<typeof Scenario.create>[0]): Promise<Scenario> {
-  const sc = await Scenario.create(opts);
-  scenarios.push(sc);
-  return sc;
-}
+// Scenarios are removed with the fleet (useFleet → disposeAll).
+const scenario = Scenario.create;
 
 /** A path in a system directory the relative symlinks point at; only a bug could create it. */
 const ESCAPED = "/etc/rch-scenario-escape.txt";
