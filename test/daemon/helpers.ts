@@ -75,7 +75,7 @@ export function makeEnv(fleet?: Fleet): RchEnv {
       Object.assign(config.daemon, FAST_DAEMON, over.daemon);
       Object.assign(config.ssh, { connect_timeout_s: 2 }, over.ssh);
       const doc = {
-        general: { socket_path: socket, log_level: "debug" },
+        general: { socket_path: socket, log_level: over.logLevel ?? "debug" },
         daemon: config.daemon,
         ssh: config.ssh,
       };
