@@ -37,18 +37,24 @@ create index if not exists affinity_age on affinity (updated_at);
 create index if not exists timings_age on timings (updated_at);
 `;
 
-/** Writes are batched into one transaction per this window: a release costs one queue push
- * instead of half a dozen commits on the selection path (at most this much history is lost
- * if the daemon is killed). */
+/** Writes are batched into transactions: a release costs one queue push instead of half a dozen
+ * commits on the selection path (at most FLUSH_MS of history is lost if the daemon is killed). */
 const FLUSH_MS = 20;
+/** Writes per transaction when flushing in the background. Between slices the event loop serves
+ * sockets, so a burst of history never stalls selection for more than a slice (~0.2 ms). */
+const SLICE = 48;
 
 export class Store {
   readonly db: Database;
-  private pending: (() => void)[] = [];
+  /** Queued writes in order; a keyed write replaces the queued one with the same key (only the
+   * latest affinity or timing average of a project matters), so bursts coalesce. */
+  private pending = new Map<string | number, () => void>();
+  private nextAnon = 0;
   private readonly finishers: (() => void)[] = [];
   /** Timing averages read or written so far: selection and release never wait on SQLite. */
   private readonly timings = new Map<string, { localMs?: number; remoteMs?: number }>();
-  private flushTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly unsavedSamples = new Map<string, number>();
+  private flushTimer: ReturnType<typeof setTimeout> | ReturnType<typeof setImmediate> | undefined;
 
   private constructor(
     db: Database,
@@ -74,10 +80,11 @@ export class Store {
     }
   }
 
-  /** Queues a write for the next batch. */
-  write(fn: () => void): void {
-    this.pending.push(fn);
-    this.flushTimer ??= setTimeout(() => this.flush(), FLUSH_MS);
+  /** Queues a write for the next batch; with a key, it supersedes a queued write of that key. */
+  write(fn: () => void, key?: string): void {
+    if (key !== undefined) this.pending.delete(key); // re-queued at the end: keeps write order
+    this.pending.set(key ?? this.nextAnon++, fn);
+    this.flushTimer ??= setTimeout(() => this.flushSlice(), FLUSH_MS);
   }
 
   /** Runs at the end of every batch, inside its transaction (pruning). */
@@ -85,17 +92,37 @@ export class Store {
     this.finishers.push(fn);
   }
 
-  /** Commits queued writes now (before reads that must see them, and at shutdown). */
+  /** Commits all queued writes now (before reads that must see them, and at shutdown). */
   flush(): void {
-    clearTimeout(this.flushTimer);
+    this.cancelTimer();
+    this.commit(this.pending.size);
+  }
+
+  /** Background flushing: one slice per event-loop turn until the queue is empty. */
+  private flushSlice(): void {
     this.flushTimer = undefined;
-    if (this.pending.length === 0) return;
-    const batch = this.pending;
-    this.pending = [];
+    this.commit(SLICE);
+    if (this.pending.size > 0) this.flushTimer = setImmediate(() => this.flushSlice());
+  }
+
+  private commit(count: number): void {
+    if (this.pending.size === 0) return;
+    const batch: (() => void)[] = [];
+    for (const [key, fn] of this.pending) {
+      if (batch.length === count) break;
+      batch.push(fn);
+      this.pending.delete(key);
+    }
     this.db.transaction(() => {
       for (const fn of batch) fn();
       for (const fn of this.finishers) fn();
     })();
+  }
+
+  private cancelTimer(): void {
+    clearTimeout(this.flushTimer as ReturnType<typeof setTimeout>);
+    clearImmediate(this.flushTimer as ReturnType<typeof setImmediate>);
+    this.flushTimer = undefined;
   }
 
   close(): void {
@@ -147,7 +174,7 @@ export class Store {
         .query("insert or replace into affinity (project, worker, updated_at) values ($p, $w, $t)")
         .run({ p: project, w: workerId, t });
       this.prune("affinity");
-    });
+    }, `affinity\0${project}`);
   }
 
   timing(project: string, kind: string): TimingStats {
@@ -179,16 +206,21 @@ export class Store {
     t[field] = prev === undefined ? ms : prev * (1 - TIMING_ALPHA) + ms * TIMING_ALPHA;
     const avg = t[field];
     const at = Date.now();
+    const key = `timing\0${project}\0${kind}\0${place}`;
+    // Samples folded into this write, counting those of queued writes it supersedes.
+    const n = (this.unsavedSamples.get(key) ?? 0) + 1;
+    this.unsavedSamples.set(key, n);
     this.write(() => {
+      this.unsavedSamples.delete(key);
       this.db
         .query(
-          `insert into timings (project, kind, place, ms, samples, updated_at) values ($p, $k, $w, $ms, 1, $t)
+          `insert into timings (project, kind, place, ms, samples, updated_at) values ($p, $k, $w, $ms, $n, $t)
            on conflict (project, kind, place) do update set
-             ms = excluded.ms, samples = samples + 1, updated_at = excluded.updated_at`,
+             ms = excluded.ms, samples = samples + excluded.samples, updated_at = excluded.updated_at`,
         )
-        .run({ p: project, k: kind, w: place, ms: avg, t: at });
+        .run({ p: project, k: kind, w: place, ms: avg, n, t: at });
       this.prune("timings");
-    });
+    }, key);
   }
 
   /** Keeps the per-project tables at MAX_PROJECT_ROWS by dropping the least recently updated. */
