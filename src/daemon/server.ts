@@ -6,7 +6,7 @@ import { chmodSync, rmSync } from "node:fs";
 import type { Socket, SocketListener } from "bun";
 import * as v from "valibot";
 import { encodeLine, LineDecoder, MAX_LINE_BYTES } from "../protocol/framing.ts";
-import { type Request, request } from "../protocol/requests.ts";
+import { type Request, requestSchemas } from "../protocol/requests.ts";
 import type { ErrorCode, Response } from "../protocol/responses.ts";
 import { SocketWriter } from "../protocol/wire.ts";
 import type { Conn, DaemonContext } from "./context.ts";
@@ -23,6 +23,16 @@ function idOf(raw: unknown): number | null {
     if (typeof id === "number" && Number.isInteger(id) && id >= 0) return id;
   }
   return null;
+}
+
+const knownTypes = Object.keys(requestSchemas);
+
+function schemaFor(raw: unknown): (typeof requestSchemas)[keyof typeof requestSchemas] | string {
+  const type = raw && typeof raw === "object" ? (raw as { type?: unknown }).type : undefined;
+  if (typeof type === "string" && Object.hasOwn(requestSchemas, type))
+    return requestSchemas[type as keyof typeof requestSchemas];
+  const got = type === undefined ? "no type" : `type ${JSON.stringify(type)}`;
+  return `${got}: expected a message object whose type is one of ${knownTypes.join(", ")}`;
 }
 
 function describeIssues(issues: v.BaseIssue<unknown>[]): string {
@@ -95,12 +105,17 @@ function dispatch(ctx: DaemonContext, conn: Conn, line: string): void {
     fail(null, "bad_json", `not JSON: ${(e as Error).message}`);
     return;
   }
-  const parsed = v.safeParse(request, raw);
+  const schema = schemaFor(raw);
+  if (typeof schema === "string") {
+    fail(idOf(raw), "bad_request", schema);
+    return;
+  }
+  const parsed = v.safeParse(schema, raw);
   if (!parsed.success) {
     fail(idOf(raw), "bad_request", describeIssues(parsed.issues));
     return;
   }
-  const req: Request = parsed.output;
+  const req = parsed.output as Request;
   if (!conn.helloed && req.type !== "hello") {
     fail(req.id, "hello_required", "send hello (with the protocol version) first");
     return;
@@ -124,7 +139,17 @@ function dispatch(ctx: DaemonContext, conn: Conn, line: string): void {
   }
 }
 
-export function listen(ctx: DaemonContext, socketPath: string): SocketListener<ConnData> {
+export interface ListenOptions {
+  /** Called once per chunk of bytes received (the idle collector's traffic signal). */
+  onTraffic?: () => void;
+}
+
+export function listen(
+  ctx: DaemonContext,
+  socketPath: string,
+  opts: ListenOptions = {},
+): SocketListener<ConnData> {
+  const onTraffic = opts.onTraffic ?? (() => {});
   rmSync(socketPath, { force: true }); // stale: we hold the daemon lock, so no live daemon owns it
   const oldMask = process.umask(0o177); // the socket is born 0600: no window where others may connect
   try {
@@ -135,6 +160,7 @@ export function listen(ctx: DaemonContext, socketPath: string): SocketListener<C
           socket.data = wrap(socket, ctx);
         },
         data(socket, chunk) {
+          onTraffic();
           const { conn, decoder } = socket.data;
           for (const frame of decoder.push(chunk)) {
             if (frame.kind === "too_long") {

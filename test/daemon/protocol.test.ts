@@ -92,7 +92,10 @@ test("malformed messages get an error reply and the connection keeps serving", a
   c.send(hello());
   expect(await c.next()).toMatchObject({ type: "hello", id: 1, protocol: PROTOCOL_VERSION, pid: daemon.pid });
   c.send(`${JSON.stringify({ type: "launch-missiles", id: 2 })}\n`);
-  expect(await c.next()).toMatchObject({ type: "error", id: 2, code: "bad_request" });
+  const unknownType = await c.next();
+  expect(unknownType).toMatchObject({ type: "error", id: 2, code: "bad_request" });
+  expect(String(unknownType.message)).toContain(`type "launch-missiles"`);
+  expect(String(unknownType.message)).toContain("select");
   c.send(`${JSON.stringify({ type: "select", id: 3, job: { projectRoot: 5 } })}\n`);
   const bad = await c.next();
   expect(bad).toMatchObject({ type: "error", id: 3, code: "bad_request" });
