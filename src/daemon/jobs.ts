@@ -2,7 +2,6 @@
 // argv, environment, synced source state). A newcomer identical to an in-flight job follows it:
 // it gets the leader's output from the first byte (replayed from a buffer) and then live, and the
 // leader's exit code once the leader released its lease — i.e. once the artifacts are in place.
-import { createHash } from "node:crypto";
 import type { JobSpec } from "../protocol/requests.ts";
 import { newId } from "./ids.ts";
 
@@ -38,10 +37,11 @@ export interface Job {
   endReason?: string;
 }
 
+/** The identity itself, not a digest of it: JSON is unambiguous, so equal keys mean equal jobs
+ * with no collision to reason about, and a map lookup is cheaper than hashing on every select. */
 export function dedupKey(spec: JobSpec): string {
   const env = Object.entries(spec.env).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  const ident = JSON.stringify([spec.projectRoot, spec.kind, spec.argv, env, spec.sourceState]);
-  return createHash("sha256").update(ident).digest("hex");
+  return JSON.stringify([spec.projectRoot, spec.kind, spec.argv, env, spec.sourceState]);
 }
 
 export class Jobs {
