@@ -7,6 +7,7 @@ import { loadConfig } from "../config/load.ts";
 import { pathsFromConfig } from "../protocol/paths.ts";
 import { buildContext } from "./build.ts";
 import type { Probe } from "./health.ts";
+import { IdleCollector } from "./idlegc.ts";
 import { acquireDaemonLock, prepareSocketDir, removeDaemonFiles } from "./lifecycle.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { renderMetrics, serveMetrics } from "./metrics.ts";
@@ -42,9 +43,10 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     leaseTtlMs: opts.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS,
     ...(opts.heartbeats === false ? { probe: fakeProbe } : {}),
   });
+  const idleGc = new IdleCollector();
   let server: SocketListener<unknown>;
   try {
-    server = listen(ctx, paths.socket) as SocketListener<unknown>;
+    server = listen(ctx, paths.socket, { onTraffic: () => idleGc.touch() }) as SocketListener<unknown>;
   } catch (e) {
     ctx.health.stop();
     ctx.store.close();
@@ -102,6 +104,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   process.off("SIGINT", onSignal);
   process.off("SIGHUP", onHup);
   clearInterval(sweeper);
+  idleGc.stop();
   watcher.close();
   metrics?.stop();
   ctx.health.stop();
