@@ -7,6 +7,7 @@ import { isatty } from "node:tty";
 import { type RuntimeSwitches, runtimeSwitches } from "../config/env.ts";
 import { loadConfig } from "../config/load.ts";
 import { findProjectRoot } from "../config/project.ts";
+import { formatIssue } from "../config/validate.ts";
 import type { Config, WorkerConfig } from "../config/schema.ts";
 import type { TimingStore } from "../protocol/selector.ts";
 import { buildRules, compileRules, type FilterRule, type Matcher } from "../transfer/rules.ts";
@@ -103,7 +104,7 @@ export async function makePlan(inp: PlanInput): Promise<PlanResult> {
     rules,
     keep: compileRules(rules),
     env: env.env,
-    issues: loaded.issues.map((i) => `${i.file}${i.line ? `:${i.line}` : ""}: ${i.key}: ${i.message}`),
+    issues: loaded.issues.map(formatIssue),
   };
   return { kind: "remote", plan };
 }
