@@ -72,7 +72,7 @@ export function expectSameTree(sc: Scenario, rules: TreeRules = {}) {
 }
 
 /** Per-family tree rules: what legitimately differs between two builds in two directories. */
-export const TREE: Record<"cargo" | "make" | "cmake" | "bun", TreeRules> = {
+export const TREE: Record<"cargo" | "make" | "cmake" | "meson" | "bun", TreeRules> = {
   // Incremental caches have random session names; ELF/rlib bytes embed the absolute build path;
   // .rustc_info.json is a cache of `rustc -vV` etc. serialised from a HashMap (random order).
   cargo: {
@@ -87,6 +87,14 @@ export const TREE: Record<"cargo" | "make" | "cmake" | "bun", TreeRules> = {
   cmake: {
     contentMayDiffer: (rel) =>
       ["build/.ninja_log", "build/.ninja_deps", "build/CMakeFiles/CMakeOutput.log"].includes(rel),
+  },
+  // meson builds with -g by default: objects and binaries carry the absolute build path. Its
+  // configure state (meson-private/*.dat, pickles) embeds each copy's own root in binary form, and
+  // meson-log.txt is a timestamped log of that configure: the test checks both stay untouched.
+  meson: {
+    contentMayDiffer: (rel, binary) =>
+      (rel.startsWith("build/") && binary) ||
+      ["build/.ninja_log", "build/.ninja_deps", "build/meson-logs/meson-log.txt"].includes(rel),
   },
   bun: {},
 };

@@ -6,6 +6,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { expectRanRemotely, expectSameOutput, expectSameTree, Scenario, TREE, useFleet } from "./harness.ts";
 import type { Outcome } from "./proc.ts";
+import { diffTrees, snapshot } from "./tree.ts";
 
 setDefaultTimeout(90_000);
 const bed = useFleet([{}, {}]);
@@ -162,6 +163,60 @@ describe("cmake + ninja (configured locally)", () => {
     const run = await sc.inBoth(["./build/hello"]);
     expect(run.local.stdout).toBe("edited greeting\nanswer 43\n");
     expectSameOutput(sc, run.rch, run.local);
+  });
+});
+
+describe("meson (configured locally)", () => {
+  let sc: Scenario;
+  beforeAll(async () => {
+    sc = await Scenario.create({
+      fixture: "meson-c",
+      fleet: bed.fleet,
+      setup: [["meson", "setup", "build"]],
+    });
+  });
+  afterAll(() => sc?.dispose());
+
+  test("meson compile -C build: same output (local paths in it) and build dir; the binary runs", async () => {
+    const configured = snapshot(join(sc.rchDir, "build"), (rel) => !rel.startsWith("meson-"));
+    const { rch, local } = await both(sc, ["meson", "compile", "-C", "build"]);
+    expect(local.code).toBe(0);
+    expect(local.stdout).toContain(`${sc.localDir}/build`); // meson names the build dir absolutely
+    expectSameOutput(sc, rch, local, { ninja: true });
+    expectRanRemotely(sc, rch, ["build/hello"]);
+    expectSameTree(sc, TREE.meson);
+    const run = await sc.inBoth(["./build/hello"]);
+    expect(run.local.stdout).toBe("hello from meson\nanswer 42\n");
+    expectSameOutput(sc, run.rch, run.local);
+    // The local configure state came through byte for byte: no worker path in it.
+    const after = snapshot(join(sc.rchDir, "build"), (rel) => !rel.startsWith("meson-"));
+    expect(diffTrees(after, configured, {}, ["after", "before"])).toEqual([]);
+  });
+
+  test("meson compile after an edit: same incremental rebuild", async () => {
+    for (const dir of [sc.rchDir, sc.localDir]) {
+      writeFileSync(
+        join(dir, "src", "greet.c"),
+        '#include "greet.h"\n\nconst char *fx_greeting(void) { return "edited greeting"; }\nint fx_answer(void) { return 43; }\n',
+      );
+    }
+    const { rch, local } = await both(sc, ["meson", "compile", "-C", "build"]);
+    expect(local.code).toBe(0);
+    expect(local.stdout).toContain("Compiling C object libgreet.a.p/src_greet.c.o");
+    expect(local.stdout).not.toContain("src_main.c.o");
+    expectSameOutput(sc, rch, local, { ninja: true });
+    expectRanRemotely(sc, rch);
+    expectSameTree(sc, TREE.meson);
+    const run = await sc.inBoth(["./build/hello"]);
+    expect(run.local.stdout).toBe("edited greeting\nanswer 43\n");
+    expectSameOutput(sc, run.rch, run.local);
+  });
+
+  test("the build dir rch used still works for a plain local meson compile", async () => {
+    const plain = await sc.inBoth(["meson", "compile", "-C", "build"]);
+    expect(plain.rch.code).toBe(0);
+    expect(plain.rch.stdout).toContain("ninja: no work to do.");
+    expectSameOutput(sc, plain.rch, plain.local, { ninja: true });
   });
 });
 

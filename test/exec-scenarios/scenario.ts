@@ -20,7 +20,7 @@ import { rustToolchainDir } from "../bed/preflight.ts";
 import { type Outcome, processes, type Running, run, signalPid, start } from "./proc.ts";
 import { REPO, rchBinary } from "./rchbin.ts";
 
-export type FixtureName = "cargo-ws" | "make-c" | "cmake-ninja" | "bun-tests";
+export type FixtureName = "cargo-ws" | "make-c" | "cmake-ninja" | "meson-c" | "bun-tests";
 
 const FIXTURES = join(REPO, "test", "fixtures");
 
