@@ -5,6 +5,7 @@
 import { isAbsolute, relative } from "node:path";
 import { isInsideDir } from "../transfer/inside.ts";
 import type { Assignment } from "./argv.ts";
+import { envOutsideRoot } from "./outside.ts";
 
 /** Variables that describe how to build, not where this machine keeps things. */
 const BUILTIN_ALLOW =
@@ -56,6 +57,15 @@ export function remoteEnv(inp: EnvInputs): EnvResult {
     if ((BUILTIN_ALLOW.test(name) && !CARGO_LOCAL.test(name)) || allow.has(name)) merged[name] = value;
   }
   if (merged.MAKEFLAGS !== undefined) merged.MAKEFLAGS = cleanMakeflags(merged.MAKEFLAGS);
+  // What travels from here (not config [environment], which is written for the workers) must not
+  // point at files the sync will not carry.
+  const assigned = new Set(inp.assignments.map(([name]) => name));
+  const fromHere = Object.entries(merged).filter(([name]) => !(name in inp.configEnv) && !assigned.has(name));
+  for (const [name, value] of inp.assignments) fromHere.push([name, value]);
+  const outside = envOutsideRoot(fromHere, inp.root, inp.cwd);
+  if (outside) {
+    return { ok: false, reason: `${outside[0]} names ${outside[1]}, outside the project ${inp.root}` };
+  }
   Object.assign(merged, inp.configEnv);
   for (const [name, value] of inp.assignments) merged[name] = value;
   if (inp.forceColor && merged.NO_COLOR === undefined) {

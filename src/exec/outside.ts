@@ -8,25 +8,55 @@ import { isInsideDir } from "../transfer/inside.ts";
 /** Paths every machine has: a compiler flag like -I/usr/include is not a project reference. */
 const SYSTEM = /^\/(usr|bin|sbin|lib|lib32|lib64|libx32|etc|opt|dev|proc|sys|nix)(\/|$)/;
 
-/** The path-looking part of an argument: the word, or what follows `=` / a short -I/-L style flag. */
+/** Flag lists hold several words: CFLAGS="-O2 -I/x", CARGO_ENCODED_RUSTFLAGS (0x1f-separated). */
+const LIST_SEP = /[\s\x1f]+/;
+const ASSIGNMENT = /^[A-Za-z_][A-Za-z0-9_]*=/;
+
+/** The path-looking part of a word: the word, or what follows `=` (in `--opt=` or `VAR=`) or a
+ * short -I/-L style flag. A further `=` ends it: `--remap-path-prefix=/p=/src` names /p. */
 function pathOf(word: string): string | undefined {
   const eq = word.indexOf("=");
   const candidate = word.startsWith("-")
     ? eq >= 0
       ? word.slice(eq + 1)
       : word.replace(/^-[A-Za-z]/, "")
-    : word;
-  return candidate.startsWith("/") || candidate.startsWith("../") || candidate === ".."
-    ? candidate
-    : undefined;
+    : ASSIGNMENT.test(word)
+      ? word.slice(eq + 1)
+      : word;
+  const path = candidate.split("=")[0]!;
+  return path.startsWith("/") || path.startsWith("../") || path === ".." ? path : undefined;
 }
 
-/** The first argument that names something outside the project, if any. */
-export function argOutsideRoot(args: readonly string[], root: string, cwd: string): string | undefined {
-  for (const word of args) {
+/** The first word of `words` naming something outside the project. */
+function outsideIn(words: readonly string[], root: string, cwd: string): string | undefined {
+  for (const word of words) {
     const p = pathOf(word);
     if (p === undefined || SYSTEM.test(p)) continue;
     if (!isInsideDir(root, resolve(cwd, p))) return word;
+  }
+  return undefined;
+}
+
+/** The first argument that names something outside the project, if any. A variable assignment
+ * (`make "CFLAGS=-O2 -I/x"`) is read as a flag list; any other argument is one word. */
+export function argOutsideRoot(args: readonly string[], root: string, cwd: string): string | undefined {
+  for (const arg of args) {
+    const words = ASSIGNMENT.test(arg) ? arg.split(LIST_SEP) : [arg];
+    const word = outsideIn(words, root, cwd);
+    if (word !== undefined) return word === arg ? arg : `${word} (in ${arg})`;
+  }
+  return undefined;
+}
+
+/** The first variable whose value names something outside the project: [name, the word]. */
+export function envOutsideRoot(
+  vars: Iterable<[string, string]>,
+  root: string,
+  cwd: string,
+): [string, string] | undefined {
+  for (const [name, value] of vars) {
+    const word = outsideIn(value.split(LIST_SEP), root, cwd);
+    if (word !== undefined) return [name, word];
   }
   return undefined;
 }

@@ -66,7 +66,7 @@ if [ -n "$fix" ] && [ -n "$put" ]; then
   IFS=$o_ifs; set +f
 fi
 ne=$1; shift
-while [ "$ne" -gt 0 ]; do export "$1" || exit 212; shift; ne=$((ne - 1)); done
+while [ "$ne" -gt 0 ]; do k=$1 w=$2; shift 2; while [ "$k" -gt 1 ]; do w=$w$d$1; shift; k=$((k - 1)); done; export "$w" || exit 212; ne=$((ne - 1)); done
 nr=$1; shift
 while [ "$nr" -gt 0 ]; do export "$1=$d/$2" || exit 212; shift 2; nr=$((nr - 1)); done
 na=$1; shift
@@ -170,34 +170,50 @@ export function buildArgs(a: ScriptArgs): string[] {
     a.fixDirs.join("\n"),
     a.localRoot,
     String(a.env.plain.length),
-    ...a.env.plain.map(([k, v]) => `${k}=${v}`),
+    ...a.env.plain.flatMap(([k, v]) => pieces(`${k}=${v}`, a.localRoot)),
     String(a.env.rooted.length),
     ...a.env.rooted.flat(),
     String(a.argv.length),
-    ...a.argv.flatMap((w) => {
-      const pieces = splitAtRoot(w, a.localRoot);
-      return [String(pieces.length), ...pieces];
-    }),
+    ...a.argv.flatMap((w) => pieces(w, a.localRoot)),
   ];
 }
 
-/** Characters after which an absolute path starts inside a word: `--x=/p`, `a:/p`, `"/p"`. */
-const BEFORE_PATH = new Set(["=", ":", ",", '"', "'"]);
-/** Characters that may follow the root for it to be the root and not `/root-other`. */
-const AFTER_ROOT = new Set(["/", ":", ",", '"', "'"]);
+/** A word as the script's joining loops read it: the count of pieces, then the pieces. */
+function pieces(word: string, root: string): string[] {
+  const p = splitAtRoot(word, root);
+  return [String(p.length), ...p];
+}
+
+/** Characters that continue a path (or a name): the root preceded or followed by one of these is
+ * part of some other path (`/srv/home/u/p`, `/home/u/p-old`), not the project root. */
+const PATHISH = /[A-Za-z0-9._~+/-]/;
+
+/** Does a path start at `at`: at the word's start, after a separator (`=`, `:`, `,`, a quote, a
+ * space in a flag list, `@` of a response file…), or as the value of a short flag (`-I/p`)? */
+function pathStartsAt(word: string, at: number): boolean {
+  if (at === 0) return true;
+  const prev = word[at - 1]!;
+  if (!PATHISH.test(prev)) return true;
+  const flagStart = at - 2;
+  return (
+    /[A-Za-z]/.test(prev) &&
+    word[flagStart] === "-" &&
+    (flagStart === 0 || !PATHISH.test(word[flagStart - 1]!))
+  );
+}
 
 /**
  * The word cut where it names the local project root (`make -C /p`, `-I/p/include`,
- * `--manifest-path=/p/Cargo.toml`); the remote script joins the pieces with its copy's
- * directory, so the build never reaches for this machine's path on the worker.
+ * `--manifest-path=/p/Cargo.toml`, `CFLAGS=-O2 -I/p/include`); the remote script joins the
+ * pieces with its copy's directory, so the build never reaches for this machine's path on the
+ * worker.
  */
 export function splitAtRoot(word: string, root: string): string[] {
   const pieces: string[] = [];
   let from = 0;
   for (let at = word.indexOf(root); at !== -1; at = word.indexOf(root, at + 1)) {
-    const before = at === 0 || BEFORE_PATH.has(word[at - 1]!) || (at === 2 && word[0] === "-");
     const next = word[at + root.length];
-    if (!before || (next !== undefined && !AFTER_ROOT.has(next))) continue;
+    if (!pathStartsAt(word, at) || (next !== undefined && next !== "/" && PATHISH.test(next))) continue;
     pieces.push(word.slice(from, at));
     from = at + root.length;
   }

@@ -76,27 +76,38 @@ export class Scenario {
   readonly runlog: string;
   /** A root-owned directory outside the project, writable only by root (not by the workers). */
   readonly outside: string;
+  /** Where runlog and outside live: under /dev/shm, which rch counts as a path every machine has.
+   * A build naming another path outside its project runs locally, and these two are instruments
+   * of the test (the bed's workers share this machine), not things a build needs. */
+  readonly shm: string;
   readonly env: Record<string, string>;
   readonly cfgDir: string;
 
   private constructor(
     readonly root: string,
+    shm: string,
     readonly opts: ScenarioOptions,
     env: Record<string, string>,
   ) {
     this.token = `.scn-${randomBytes(6).toString("hex")}`;
     this.rchDir = join(root, "r", opts.fixture);
     this.localDir = join(root, "l", opts.fixture);
-    this.runlog = join(root, "shared", "runs.log");
-    this.outside = join(root, "outside");
+    this.shm = shm;
+    this.runlog = join(shm, "shared", "runs.log");
+    this.outside = join(shm, "outside");
     this.cfgDir = join(root, "cfg");
     this.env = env;
   }
 
   static async create(opts: ScenarioOptions): Promise<Scenario> {
     const root = mkdtempSync("/tmp/rchscn-");
+    const shm = mkdtempSync("/dev/shm/rchscn-");
     liveRoots.add(root);
-    chmodSync(root, 0o755); // the workers' users must reach shared/runs.log
+    liveRoots.add(shm);
+    // The workers' users cannot read the local copies, as a real worker cannot: a local path that
+    // leaks into a remote build fails there instead of quietly reading this machine's files.
+    chmodSync(root, 0o700);
+    chmodSync(shm, 0o755); // the workers' users must reach shared/runs.log
     rustBin ??= rustToolchainDir().then((d) => join(d, "bin"));
     const home = join(root, "home");
     const env: Record<string, string> = {
@@ -112,12 +123,12 @@ export class Scenario {
       RCH_MIN_LOCAL_TIME_MS: "0", // else the timing gate keeps these short builds local
       ...opts.env,
     };
-    const sc = new Scenario(root, opts, env);
+    const sc = new Scenario(root, shm, opts, env);
     for (const d of [home, sc.cfgDir, env.RCH_CACHE_DIR!, env.RCH_STATE_DIR!, sc.outside]) {
       mkdirSync(d, { recursive: true });
     }
-    mkdirSync(join(root, "shared"), { mode: 0o777 });
-    chmodSync(join(root, "shared"), 0o777);
+    mkdirSync(join(shm, "shared"), { mode: 0o777 });
+    chmodSync(join(shm, "shared"), 0o777);
     writeFileSync(sc.runlog, "");
     chmodSync(sc.runlog, 0o666);
     sc.writeConfig();
@@ -220,8 +231,10 @@ export class Scenario {
 
   dispose(): void {
     killProcessesUnder(this.root);
-    removeRoot(this.root);
-    liveRoots.delete(this.root);
+    for (const dir of [this.root, this.shm]) {
+      removeRoot(dir);
+      liveRoots.delete(dir);
+    }
   }
 }
 

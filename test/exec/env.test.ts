@@ -97,6 +97,37 @@ test("references outside the project keep it local; system paths do not", () => 
   );
 });
 
+test("make variables are read as flag lists; a second = ends the path (--remap-path-prefix)", () => {
+  expect(argOutsideRoot(["CFLAGS=-O2 -I/home/me/other/include"], root, root)).toBe(
+    "-I/home/me/other/include (in CFLAGS=-O2 -I/home/me/other/include)",
+  );
+  expect(argOutsideRoot(["RUNLOG=/home/me/log"], root, root)).toBe("RUNLOG=/home/me/log");
+  expect(argOutsideRoot([`CFLAGS=-O2 -I${root}/include -I/usr/include`], root, root)).toBeUndefined();
+  expect(argOutsideRoot([`--remap-path-prefix=${root}=/src`], root, root)).toBeUndefined();
+  // An ordinary argument with spaces is one word, not a flag list (a test name, a message).
+  expect(argOutsideRoot(["it handles /x paths"], root, root)).toBeUndefined();
+});
+
+test("an environment value naming files outside the project keeps the build local", () => {
+  const outside = (local: Record<string, string>, assignments: [string, string][] = []) =>
+    remoteEnv({ ...base, local, assignments });
+  expect(outside({ CFLAGS: "-O2 -I/home/me/lib/include" })).toEqual({
+    ok: false,
+    reason: `CFLAGS names -I/home/me/lib/include, outside the project ${root}`,
+  });
+  expect(outside({}, [["FX_LOG", "/home/me/log.txt"]])).toMatchObject({ ok: false });
+  // cargo's encoded flags are separated by 0x1f
+  expect(outside({ CARGO_ENCODED_RUSTFLAGS: "-C\x1flinker=/home/me/bin/cc" })).toMatchObject({
+    ok: false,
+  });
+  expect(outside({ CFLAGS: "-O2 -I/usr/local/include", RUSTFLAGS: `-L ${root}/lib` }).ok).toBe(true);
+  // Overridden by the command line: the local value does not travel, so it does not count.
+  expect(outside({ CFLAGS: "-I/home/me/lib" }, [["CFLAGS", "-O2"]]).ok).toBe(true);
+  // config [environment] is written for the workers: its paths are theirs.
+  const cfg = remoteEnv({ ...base, local: {}, configEnv: { PKG_CONFIG_PATH: "/home/builder/pc" } });
+  expect(cfg.ok).toBe(true);
+});
+
 test("families: kinds, output dirs, target dirs outside the project", () => {
   const ctx = { root, cwd: root, env: {} };
   expect(planFamily(["cargo", "+nightly", "--locked", "t", "-p", "x"], ctx)).toMatchObject({
