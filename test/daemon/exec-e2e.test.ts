@@ -2,7 +2,7 @@
 // run once, the daemon is auto-started once, affinity keeps a project on its worker, and a daemon
 // killed mid-build does not cost the build.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { chmodSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { type Fleet, startFleet } from "../bed/fleet.ts";
 import { ensureRchBuilt, repoRoot } from "../support/rch-binary.ts";
@@ -11,27 +11,29 @@ import { admin, makeEnv, type RchEnv, stopByPidFile, waitFor } from "./helpers.t
 let fleet: Fleet;
 let rch: RchEnv;
 let bin: string;
+/** Run logs the worker users append to. Under /dev/shm, which rch counts as a path every machine
+ * has: a build naming any other path outside its project (RUNLOG=…) would rightly stay local. */
+let shared: string;
 
 beforeAll(async () => {
   [fleet, bin] = await Promise.all([startFleet({ workers: 2, toolchains: ["cc"] }), ensureRchBuilt()]);
   rch = makeEnv(fleet);
   rch.writeWorkers(fleet.workersToml());
+  shared = mkdtempSync("/dev/shm/rchd-runs-");
+  chmodSync(shared, 0o777);
 });
 
 afterAll(async () => {
   if (rch) await stopByPidFile(rch);
   await fleet?.stop();
   rch?.cleanup();
+  if (shared) rmSync(shared, { recursive: true, force: true });
 });
 
 /** A fresh copy of the make-c fixture and a run log the worker users may append to. */
 function project(name: string): { dir: string; runlog: string } {
   const dir = join(rch.dir, name);
   cpSync(join(repoRoot, "test/fixtures/make-c"), dir, { recursive: true });
-  const shared = join(rch.dir, "shared");
-  mkdirSync(shared, { recursive: true, mode: 0o777 });
-  chmodSync(shared, 0o777);
-  chmodSync(rch.dir, 0o755);
   return { dir, runlog: join(shared, `${name}.runs`) };
 }
 
@@ -72,8 +74,7 @@ test("8 concurrent identical `rch exec` builds: one daemon, one remote execution
   const results = await Promise.all(Array.from({ length: 8 }, () => exec(dir, args)));
   if (daemonPids().length === 0) {
     throw new Error(
-      "rch exec never started rchd: exec is not wired to the daemon client yet " +
-        "(src/exec/createSelector.ts must return createDaemonSelector() from src/protocol/client.ts)",
+      `rch exec never started rchd (did the builds run locally?): ${JSON.stringify(results[0])}`,
     );
   }
   const [first] = results;
