@@ -136,7 +136,7 @@ export function buildContext(o: BuildOptions): BuiltContext {
         },
         workers: fleet.list().map((st) => fleet.status(st)),
         jobs: { active: scheduler.activeJobs(), recent: recent > 0 ? history.recent(recent) : [] },
-        queue: scheduler.queue.length,
+        queue: scheduler.queue.length + scheduler.copies.waiting,
         stats: history.stats(),
       };
     },

@@ -4,6 +4,7 @@
 import type { WorkerConfig } from "../config/schema.ts";
 import type { JobOutcomeMsg, JobSpec } from "../protocol/requests.ts";
 import type { JobInfo } from "../protocol/status.ts";
+import { type CopyClaim, CopyLocks, copyKey } from "./copies.ts";
 import type { Fleet } from "./fleet.ts";
 import type { History } from "./history.ts";
 import { describe, describeOutcome, jobInfo } from "./jobinfo.ts";
@@ -13,6 +14,11 @@ import type { Logger } from "./log.ts";
 import { pickWorker } from "./select.ts";
 import type { Store } from "./store.ts";
 import { WaitQueue } from "./waitq.ts";
+
+export type ClaimResult =
+  | { kind: "lead" }
+  | { kind: "attach"; jobId: string }
+  | { kind: "local"; reason: string };
 
 export type SelectResult =
   | { kind: "lease"; lease: LeaseRecord; worker: WorkerConfig; warm: boolean; waitedMs: number }
@@ -32,6 +38,7 @@ export interface SchedulerDeps {
 export class Scheduler {
   readonly jobs = new Jobs();
   readonly queue = new WaitQueue();
+  readonly copies = new CopyLocks();
   private readonly affinity: Map<string, string>;
   private readonly waiting = new Map<number, Set<() => void>>();
 
@@ -75,13 +82,24 @@ export class Scheduler {
       finish({ kind: "local", reason });
     };
     const place = (): boolean => {
-      const pick = pickWorker(this.d.fleet.list(), spec, this.affinity.get(spec.projectRoot));
+      const root = spec.projectRoot;
+      // A job whose source state is known leads from here, so it needs a copy of its own now; one
+      // that will claim later only prefers a free copy (it may yet follow the build in it).
+      const leadsNow = spec.sourceState !== "";
+      const pick = pickWorker(
+        this.d.fleet.list(),
+        spec,
+        this.affinity.get(root),
+        this.d.leases.copiesInUse(root),
+        leadsNow,
+      );
       if (pick.kind === "busy") return false;
       if (pick.kind === "none") {
         local(pick.reason);
         return true;
       }
-      const lease = this.d.leases.grant(pick.state, job.id, connId);
+      const lease = this.d.leases.grant(pick.state, job.id, root, connId);
+      if (leadsNow) this.copies.take(copyKey(root, lease.workerId), lease.id); // free: see pickWorker
       job.state = "running";
       job.leaseId = lease.id;
       job.workerId = lease.workerId;
@@ -126,30 +144,60 @@ export class Scheduler {
   }
 
   /**
-   * The leased job's source state is now known: it leads, or — identical to a job in flight —
-   * gives its slot back and follows that one. undefined: no such lease.
+   * The leased job's source state is now known: it follows an identical job in flight (giving
+   * its slot back), or leads — once its worker's copy of the project is free of other builds,
+   * waiting up to waitMs for it, else it runs locally. undefined: no such lease.
    */
   claim(
     leaseId: string,
     sourceState: string,
-  ): { kind: "lead" } | { kind: "attach"; jobId: string } | undefined {
+    waitMs: number,
+  ): ClaimResult | Promise<ClaimResult> | undefined {
     const lease = this.d.leases.get(leaseId);
     const job = lease && this.jobs.get(lease.jobId);
     if (!lease || !job) return undefined;
     job.spec = { ...job.spec, sourceState };
     const key = dedupKey(job.spec);
     const leader = this.jobs.followable(key);
-    if (!leader || leader === job) {
-      if (!job.key) this.jobs.setKey(job, key);
-      return { kind: "lead" };
+    if (leader && leader !== job) {
+      this.endLease(leaseId);
+      this.jobs.discard(job);
+      leader.attached++;
+      this.d.history.bump("dedup_hits");
+      this.d.log.info(`dedup: ${describe(job.spec)} follows job ${leader.id} (after its scan)`);
+      this.queue.serve();
+      return { kind: "attach", jobId: leader.id };
     }
-    this.d.leases.end(leaseId);
-    this.jobs.discard(job);
-    leader.attached++;
-    this.d.history.bump("dedup_hits");
-    this.d.log.info(`dedup: ${describe(job.spec)} follows job ${leader.id} (after its scan)`);
-    this.queue.serve();
-    return { kind: "attach", jobId: leader.id };
+    // Followable while it waits for its copy: an identical newcomer follows it rather than
+    // queueing for the same copy.
+    if (!job.key) this.jobs.setKey(job, key);
+    const copy = copyKey(lease.projectRoot, lease.workerId);
+    const settle = (c: CopyClaim): ClaimResult => {
+      if (c.kind === "held") return { kind: "lead" };
+      const reason = `the copy of this project on ${lease.workerId} stayed busy with another build for ${waitMs} ms`;
+      if (c.kind === "timeout" && this.endLease(leaseId)) {
+        this.jobs.abandon(job, `the leader runs locally: ${reason}`);
+        this.d.history.bump("local_selections");
+        this.d.history.bump("local_jobs");
+        this.d.history.record({ ...jobInfo(job, lease, undefined), state: "local", reason });
+        this.d.log.info(`local: ${describe(job.spec)}: ${reason}`);
+        this.queue.serve();
+      }
+      return { kind: "local", reason };
+    };
+    const got = this.copies.acquire(copy, leaseId, waitMs);
+    if (got instanceof Promise) {
+      this.d.log.debug(`lease ${leaseId}: waiting for the copy of ${lease.projectRoot} on ${lease.workerId}`);
+      return got.then(settle);
+    }
+    return settle(got);
+  }
+
+  /** Ends a lease and everything it held: its slot and its copy. */
+  private endLease(leaseId: string): LeaseRecord | undefined {
+    const lease = this.d.leases.end(leaseId);
+    if (lease) this.copies.leave(copyKey(lease.projectRoot, lease.workerId), lease.id);
+    return lease;
   }
 
   renew(leaseId: string): LeaseRecord | undefined {
@@ -165,7 +213,7 @@ export class Scheduler {
   }
 
   release(leaseId: string, outcome: JobOutcomeMsg): boolean {
-    const lease = this.d.leases.end(leaseId);
+    const lease = this.endLease(leaseId);
     if (!lease) return false;
     const job = this.jobs.get(lease.jobId);
     const h = this.d.history;
@@ -217,7 +265,7 @@ export class Scheduler {
   }
 
   private abandon(lease: LeaseRecord, why: string): void {
-    if (!this.d.leases.end(lease.id)) return;
+    if (!this.endLease(lease.id)) return;
     this.d.history.bump("abandoned_jobs");
     const job = this.jobs.get(lease.jobId);
     this.d.log.warn(`lease ${lease.id} on ${lease.workerId} ended: ${why}`);

@@ -2,7 +2,10 @@
 //
 // 1. Eligible workers: enabled in workers.toml, not drained, circuit closed, carrying every
 //    requested tag, and allowed by RCH_WORKER (exactly that one) / RCH_WORKERS (one of those).
-// 2. Among eligible workers with a free slot (used < total_slots):
+// 2. Among eligible workers with a free slot (used < total_slots) whose copy of this project no
+//    other build is using (a full sync into a copy deletes what is not in the local tree, such
+//    as a running build's fresh outputs, so a copy serves one build at a time; an identical
+//    build follows the running one instead, see jobs.ts):
 //    - if any of the request's preferred_workers has a free slot, only those are considered;
 //    - each candidate gets
 //        score = speed/100 × max(priority,1)/100 × (0.5 + 0.5 × free/total) × (warm ? 1.5 : 1) × 100
@@ -12,8 +15,8 @@
 //      warm:     this project's last successful remote run was on this worker (its copy is warm);
 //                a warm worker wins unless another is ≥ 1.5× better on the other factors
 //    - the highest score wins; ties go to fewer used slots, then lower latency, then id order.
-// 3. No eligible worker at all → local at once (with the reasons). Eligible but all full → the
-//    caller queues the request (FIFO, up to slot_wait_ms), then local.
+// 3. No eligible worker at all → local at once (with the reasons). Eligible but all full (or
+//    their copies busy) → the caller queues the request (FIFO, up to slot_wait_ms), then local.
 import type { JobSpec } from "../protocol/requests.ts";
 import type { WorkerState } from "./fleet.ts";
 
@@ -72,24 +75,35 @@ export function pickWorker(
   workers: readonly WorkerState[],
   job: JobSpec,
   warmWorker: string | undefined,
+  copiesInUse?: ReadonlyMap<string, number>,
+  needFreeCopy = false,
 ): Pick {
   let eligible = 0;
   let best: WorkerState | undefined;
   let bestScore = 0;
   let bestPreferred = false;
+  let bestFreeCopy = false;
   const wantPreferred = job.preferredWorkers.length > 0;
   for (const st of workers) {
     if (ineligible(st, job) !== undefined) continue;
     eligible++;
     if (st.used >= st.config.total_slots) continue;
-    // A preferred worker with a free slot beats every non-preferred one, whatever the scores.
+    const freeCopy = !copiesInUse?.has(st.config.id);
+    if (!freeCopy && needFreeCopy) continue;
+    // A free copy beats a busy one, then a preferred worker beats the rest, then the score.
+    if (best && bestFreeCopy && !freeCopy) continue;
     const preferred = wantPreferred && job.preferredWorkers.includes(st.config.id);
-    if (best && bestPreferred && !preferred) continue;
     const s = score(st, st.config.id === warmWorker);
-    if (!best || (preferred && !bestPreferred) || better(st, s, best, bestScore)) {
+    const wins =
+      !best ||
+      (freeCopy && !bestFreeCopy) ||
+      (preferred && !bestPreferred) ||
+      (preferred === bestPreferred && better(st, s, best, bestScore));
+    if (wins) {
       best = st;
       bestScore = s;
       bestPreferred = preferred;
+      bestFreeCopy = freeCopy;
     }
   }
   if (eligible === 0) return { kind: "none", reason: noneReason(workers, job) };

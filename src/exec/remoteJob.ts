@@ -3,7 +3,7 @@
 // artifacts back. Returns what happened; the caller decides between exiting and running locally.
 import { randomBytes } from "node:crypto";
 import type { WorkerConfig } from "../config/schema.ts";
-import type { Attachment } from "../protocol/selector.ts";
+import type { Attachment, Claim } from "../protocol/selector.ts";
 import { type SshTarget, sshTarget } from "../ssh/options.ts";
 import { scanTree, type TreeScan } from "../transfer/fingerprint.ts";
 import type { RsyncCommon } from "../transfer/rsync.ts";
@@ -34,8 +34,9 @@ export interface JobContext {
   abort?: AbortSignal;
   /** Registers the running remote build so a signal can cancel it. */
   onRunning(run: RemoteRun | undefined): void;
-  /** Single-flight: once the tree is scanned, lead or follow an identical job (Lease.claim). */
-  claim?(sourceState: string): Promise<Attachment | undefined>;
+  /** Single-flight: once the tree is scanned, lead (once the worker's copy is free), follow an
+   * identical job, or give up to a local run (Lease.claim). */
+  claim?(sourceState: string): Promise<Claim>;
   /** Copies of the output for attached followers (Lease.onOutput). */
   onOutput?(fd: 1 | 2, chunk: Uint8Array): void;
 }
@@ -82,11 +83,13 @@ export async function runRemoteJob(ctx: JobContext): Promise<JobResult> {
     await current.run.finish();
     return { kind: "fallback", reason: `a cargo path reaches outside the project (${outside})` };
   }
-  const attachment = ctx.claim ? await ctx.claim(scan.hash) : undefined;
-  if (attachment) {
+  const claim: Claim = ctx.claim ? await ctx.claim(scan.hash) : { kind: "lead" };
+  if (claim.kind !== "lead") {
     current.run.send(syncHeader("abort"));
     await current.run.finish();
-    return { kind: "attach", attachment };
+    return claim.kind === "follow"
+      ? { kind: "attach", attachment: claim.attachment }
+      : { kind: "fallback", reason: claim.reason };
   }
   let record: SyncRecord | undefined = readSyncRecord(key);
   for (let full = false; ; full = true) {

@@ -122,8 +122,15 @@ export function createDaemonSelector(opts: ClientOptions = {}): DaemonSelector {
         );
         if (r.type === "local") return { kind: "local", reason: r.reason };
         if (r.type === "attach") return { kind: "attach", attachment: new ClientAttachment(conn, r.jobId) };
-        const lease = new ClientLease(conn, r.leaseId, r.jobId, r.worker, r.warm, r.ttlMs, () =>
-          link.existing(),
+        const lease = new ClientLease(
+          conn,
+          r.leaseId,
+          r.jobId,
+          r.worker,
+          r.warm,
+          r.ttlMs,
+          () => link.existing(),
+          selectTimeout(),
         );
         return { kind: "worker", lease };
       } catch (e) {

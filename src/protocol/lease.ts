@@ -5,7 +5,7 @@ import type { WorkerConfig } from "../config/schema.ts";
 import { ClientAttachment } from "./attach.ts";
 import { type Connection, DaemonError } from "./connection.ts";
 import { claimResponse, okResponse, renewedResponse } from "./responses.ts";
-import type { Attachment, JobOutcome, Lease } from "./selector.ts";
+import type { Claim, JobOutcome, Lease } from "./selector.ts";
 
 /** Output is forwarded in pieces well under the daemon's line limit. */
 const MAX_CHUNK = 1 << 20;
@@ -22,6 +22,8 @@ export class ClientLease implements Lease {
     readonly warm: boolean,
     ttlMs: number,
     private readonly reconnect: () => Promise<Connection | undefined>,
+    /** The daemon may hold a claim up to slot_wait_ms while the worker's copy is busy. */
+    private readonly claimTimeoutMs = 2000,
   ) {
     this.renewTimer = setInterval(() => this.renew(), Math.max(100, Math.floor(ttlMs / 3)));
     this.renewTimer.unref(); // a lease must never keep a finished process alive
@@ -35,20 +37,21 @@ export class ClientLease implements Lease {
     });
   }
 
-  async claim(sourceState: string): Promise<Attachment | undefined> {
-    if (this.released || this.conn.closed) return undefined;
+  async claim(sourceState: string): Promise<Claim> {
+    if (this.released || this.conn.closed) return { kind: "lead" };
     try {
       const r = await this.conn.request(
         { type: "claim", leaseId: this.leaseId, sourceState },
         claimResponse,
-        2000,
+        this.claimTimeoutMs,
       );
-      if (r.type === "claimed") return undefined;
-      this.released = true; // the daemon ended the lease when it answered `attach`
+      if (r.type === "claimed") return { kind: "lead" };
+      this.released = true; // the daemon ended the lease when it answered `attach` or `local`
       clearInterval(this.renewTimer);
-      return new ClientAttachment(this.conn, r.jobId);
+      if (r.type === "local") return { kind: "local", reason: r.reason };
+      return { kind: "follow", attachment: new ClientAttachment(this.conn, r.jobId) };
     } catch {
-      return undefined; // no daemon to dedup with: just build
+      return { kind: "lead" }; // no daemon to coordinate with: just build
     }
   }
 

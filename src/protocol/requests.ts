@@ -57,6 +57,9 @@ export const claimRequest = v.object({
   id,
   leaseId: nonEmpty,
   sourceState: nonEmpty,
+  /** How long to wait for the worker's copy of the project if another build is using it;
+   * default: daemon.slot_wait_ms. */
+  waitMs: v.optional(ms),
 });
 
 export const renewRequest = v.object({ type: v.literal("renew"), id, leaseId: nonEmpty });

@@ -55,9 +55,10 @@ export const attachResponse = v.object({ type: v.literal("attach"), id, jobId: v
 
 export const localResponse = v.object({ type: v.literal("local"), id, reason: v.string() });
 
-/** claim: this job leads (others may follow it); otherwise the reply is `attach` and the lease is gone. */
+/** claim: this job leads (others may follow it); `attach` or `local` (its worker's copy of the
+ * project stayed busy): the lease is gone. */
 export const claimedResponse = v.object({ type: v.literal("claimed"), id });
-export const claimResponse = v.variant("type", [claimedResponse, attachResponse]);
+export const claimResponse = v.variant("type", [claimedResponse, attachResponse, localResponse]);
 
 export const renewedResponse = v.object({ type: v.literal("renewed"), id, expiresAt: v.number() });
 

@@ -40,17 +40,23 @@ export interface Lease {
   onOutput?(fd: 1 | 2, chunk: Uint8Array): void;
   /**
    * Called once the local tree is scanned, when the selection was made with `sourceState: ""`:
-   * resolves to an attachment when an identical job (same source state) is already in flight —
-   * the slot is then given back and `release` becomes a no-op — or to undefined to lead.
+   * `follow` when an identical job (same source state) is already in flight, `local` when the
+   * worker's copy of the project stayed busy with another build — in both the slot is given
+   * back and `release` becomes a no-op — or `lead` (possibly after waiting for the copy).
    * Absent when nobody can attach (local selector).
    */
-  claim?(sourceState: string): Promise<Attachment | undefined>;
+  claim?(sourceState: string): Promise<Claim>;
   /**
    * Call exactly once, after artifacts are back in place: releases the slot, records the
    * outcome, and lets attached followers exit with the same code. Never throws.
    */
   release(outcome: JobOutcome): Promise<void>;
 }
+
+export type Claim =
+  | { kind: "lead" }
+  | { kind: "follow"; attachment: Attachment }
+  | { kind: "local"; reason: string };
 
 /** A job identical to one in flight: read its output instead of building again (single-flight). */
 export interface Attachment {

@@ -201,17 +201,18 @@ test("claim after the scan: identical source follows, a different source tree bu
     // Nothing can be matched before the source state is known: three leases.
     for (const s of [sa, sb, sc]) expect(s.kind).toBe("worker");
     const [la, lb, lc] = [sa, sb, sc].map((s) => (s as Extract<Selection, { kind: "worker" }>).lease);
-    expect(await la!.claim!("tree-1")).toBeUndefined(); // leads
-    expect(await lc!.claim!("tree-2")).toBeUndefined(); // edited tree: leads its own build
+    expect(await la!.claim!("tree-1")).toEqual({ kind: "lead" });
     const follower = await lb!.claim!("tree-1"); // same tree as a: follows it
-    expect(follower?.jobId).toBeDefined();
+    if (follower.kind !== "follow") throw new Error(`expected to follow: ${JSON.stringify(follower)}`);
+    // Edited tree: leads its own build — at once on a free copy, or once a's copy is free.
+    const cClaim = lc!.claim!("tree-2");
     la!.onOutput?.(1, Buffer.from("from a\n"));
-    lc!.onOutput?.(1, Buffer.from("from c\n"));
     const out = new Sink();
-    const followed = follower!.follow(out, new Sink());
+    const followed = follower.attachment.follow(out, new Sink());
     await la!.release({ kind: "remote", exitCode: 7, remoteMs: 5 });
     expect(await followed).toBe(7);
     expect(out.text).toBe("from a\n");
+    expect(await cClaim).toEqual({ kind: "lead" });
     await lc!.release({ kind: "remote", exitCode: 0, remoteMs: 5 });
     // b gave its slot back when it attached; releasing it now is a no-op, not an error.
     await lb!.release({ kind: "remote", exitCode: 0, remoteMs: 5 });

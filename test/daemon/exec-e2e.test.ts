@@ -37,8 +37,13 @@ function project(name: string): { dir: string; runlog: string } {
   return { dir, runlog: join(shared, `${name}.runs`) };
 }
 
-async function exec(cwd: string, args: string[], timeoutMs = 60_000) {
-  const p = Bun.spawn([bin, "exec", "--", ...args], { cwd, env: rch.env, stdout: "pipe", stderr: "pipe" });
+async function exec(cwd: string, args: string[], timeoutMs = 60_000, env: Record<string, string> = {}) {
+  const p = Bun.spawn([bin, "exec", "--", ...args], {
+    cwd,
+    env: { ...rch.env, ...env },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   const timer = setTimeout(() => p.kill("SIGKILL"), timeoutMs);
   const [stdout, stderr, code] = await Promise.all([
     new Response(p.stdout).text(),
@@ -108,6 +113,29 @@ test("affinity: the next build of a project goes to the worker holding its copy"
   a.close();
   expect(recent).toHaveLength(2);
   expect(recent.map((j) => j.worker)).toEqual([w1, w1]);
+}, 60_000);
+
+test("two different builds of one project on one worker: the second waits for the copy, then leads or runs locally", async () => {
+  const { dir, runlog } = project("copy");
+  const onW1 = { RCH_WORKER: "w1" };
+  // slot_wait_ms is 2 s in this suite. A 1 s build frees the copy in time: the second leads on w1.
+  const first = exec(dir, ["make", "slow", "SLEEP=1", `RUNLOG=${runlog}`], 60_000, onW1);
+  await waitFor("the first build to start remotely", () => runs(runlog).length === 1, 20_000);
+  const second = await exec(dir, ["make", "calc", `RUNLOG=${runlog}`], 60_000, onW1);
+  expect((await first).code).toBe(0);
+  expect(second.code).toBe(0);
+  expect(second.stderr).toBe(""); // no fallback line: it ran on the worker, after the first
+  expect(runs(runlog)).toEqual([fleet.workers[0]!.user, fleet.workers[0]!.user]);
+  // A 5 s build holds the copy past the wait: the second runs here, and says why.
+  const long = exec(dir, ["make", "slow", "SLEEP=5", `RUNLOG=${runlog}`], 60_000, onW1);
+  await waitFor("the long build to start remotely", () => runs(runlog).length === 3, 20_000);
+  const t0 = Date.now();
+  const local = await exec(dir, ["make", "-B", "calc", `RUNLOG=${runlog}`], 60_000, onW1);
+  expect(local.code).toBe(0);
+  expect(local.stderr).toContain("rch: running locally: the copy of this project on w1 stayed busy");
+  expect(Date.now() - t0).toBeLessThan(4500); // it did not wait for the long build
+  expect(runs(runlog).at(-1)).toBe("root");
+  expect((await long).code).toBe(0);
 }, 60_000);
 
 test("rchd killed mid-build: the build completes; the next daemon has every slot free", async () => {

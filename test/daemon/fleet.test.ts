@@ -135,7 +135,10 @@ test("slots never exceed total_slots under 50 concurrent clients", async () => {
 }, 30_000);
 
 test("all busy: waiters are served first come first served, then fall back after slot_wait_ms", async () => {
-  const holders = await Promise.all(Array.from({ length: 2 }, () => pick({ forcedWorker: "w3" })));
+  // Two projects: two builds of one project could not share w3's copy of it (see copies.test.ts).
+  const holders = await Promise.all(
+    Array.from({ length: 2 }, (_, i) => pick({ forcedWorker: "w3", projectRoot: `/p/hold${i}` })),
+  );
   expect(holders.map((h) => h.kind)).toEqual(["worker", "worker"]);
   const order: string[] = [];
   const waiters = ["A", "B"].map(async (name, i) => {

@@ -2,6 +2,7 @@
 import type { RequestOf } from "../../protocol/requests.ts";
 import type { Response } from "../../protocol/responses.ts";
 import type { Conn, DaemonContext } from "../context.ts";
+import type { ClaimResult } from "../scheduler.ts";
 
 const unknown = (id: number, leaseId: string): Response => ({
   type: "error",
@@ -21,10 +22,20 @@ export function release(ctx: DaemonContext, _conn: Conn, req: RequestOf<"release
     : unknown(req.id, req.leaseId);
 }
 
-export function claim(ctx: DaemonContext, _conn: Conn, req: RequestOf<"claim">): Response {
-  const r = ctx.scheduler.claim(req.leaseId, req.sourceState);
+export function claim(
+  ctx: DaemonContext,
+  _conn: Conn,
+  req: RequestOf<"claim">,
+): Response | Promise<Response> {
+  const r = ctx.scheduler.claim(req.leaseId, req.sourceState, req.waitMs ?? ctx.config.daemon.slot_wait_ms);
   if (!r) return unknown(req.id, req.leaseId);
-  return r.kind === "lead" ? { type: "claimed", id: req.id } : { type: "attach", id: req.id, jobId: r.jobId };
+  const answer = (c: ClaimResult): Response => {
+    if (c.kind === "lead") return { type: "claimed", id: req.id };
+    if (c.kind === "attach") return { type: "attach", id: req.id, jobId: c.jobId };
+    return { type: "local", id: req.id, reason: c.reason };
+  };
+  // Usually at once; a wait for the worker's copy of the project goes through a promise.
+  return r instanceof Promise ? r.then(answer) : answer(r);
 }
 
 /** No reply on success: output chunks are frequent and the leader must never wait on them. */
