@@ -4,6 +4,7 @@
 import { AttachAbandonedError } from "../protocol/attach.ts";
 import type { Attachment, JobOutcome, Lease, TimingStore } from "../protocol/selector.ts";
 import { signalNumber } from "../ssh/proc.ts";
+import { ABORTED, untilAborted } from "./abortable.ts";
 import type { Assignment } from "./argv.ts";
 import { closeSelector, createSelector, createTimingStore } from "./createSelector.ts";
 import { dryRunLines } from "./dryRun.ts";
@@ -101,7 +102,7 @@ async function pipeline(inp: PipelineInput): Promise<number> {
   } finally {
     guard.remove();
   }
-  if (lease) await lease.release(toOutcome(result));
+  if (lease) await lease.release(toOutcome(result, guard.received));
   if (guard.received !== undefined) return 128 + guard.received;
   switch (result.kind) {
     case "exit":
@@ -124,7 +125,7 @@ async function remotePart(
   onLease: (l: Lease) => void,
 ): Promise<JobResult> {
   const t0 = performance.now();
-  const selection = await createSelector().select({
+  const selecting = createSelector().select({
     projectRoot: plan.root,
     kind: plan.family.kind,
     argv: [...plan.assignments.map(([k, v]) => `${k}=${v}`), ...plan.argv],
@@ -135,7 +136,12 @@ async function remotePart(
     ...(plan.switches.worker ? { forcedWorker: plan.switches.worker } : {}),
     ...(plan.switches.workers ? { allowedWorkers: plan.switches.workers } : {}),
   });
-  if (guard.received !== undefined) return { kind: "cancelled", signal: guard.received };
+  // A wait in the daemon's queue ends with a signal; runPipeline then closes the connection,
+  // which takes the request (or a lease granted meanwhile) off the daemon's books.
+  const selection = await untilAborted(selecting, guard.controller.signal);
+  if (selection === ABORTED || guard.received !== undefined) {
+    return { kind: "cancelled", signal: guard.received ?? 0 };
+  }
   if (selection.kind === "local") return { kind: "fallback", reason: selection.reason };
   if (selection.kind === "attach") return follow(selection.attachment, report, t0);
   const lease = selection.lease;
@@ -169,12 +175,13 @@ async function follow(attachment: Attachment, report: ExecReporter, t0: number):
   }
 }
 
-function toOutcome(r: JobResult): JobOutcome {
+/** `signal`: what rch received, which a cancellation that came before the remote start lacks. */
+function toOutcome(r: JobResult, signal: number | undefined): JobOutcome {
   switch (r.kind) {
     case "exit":
       return { kind: "remote", exitCode: r.exitCode, remoteMs: r.remoteMs };
     case "cancelled":
-      return { kind: "remote", exitCode: 128 + r.signal, remoteMs: 0 };
+      return { kind: "remote", exitCode: 128 + (signal ?? r.signal), remoteMs: 0 };
     case "fallback":
       return { kind: "failed-before-start", reason: r.reason };
     case "attach":

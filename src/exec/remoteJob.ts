@@ -8,6 +8,7 @@ import { type SshTarget, sshTarget } from "../ssh/options.ts";
 import { scanTree, type TreeScan } from "../transfer/fingerprint.ts";
 import type { RsyncCommon } from "../transfer/rsync.ts";
 import { readSyncRecord, type SyncRecord, syncKey } from "../transfer/syncstate.ts";
+import { ABORTED, untilAborted } from "./abortable.ts";
 import { bunHash } from "./bunHash.ts";
 import { finishJob } from "./finishJob.ts";
 import { cargoPathOutsideRoot } from "./outside.ts";
@@ -83,7 +84,13 @@ export async function runRemoteJob(ctx: JobContext): Promise<JobResult> {
     await current.run.finish();
     return { kind: "fallback", reason: `a cargo path reaches outside the project (${outside})` };
   }
-  const claim: Claim = ctx.claim ? await ctx.claim(scan.hash) : { kind: "lead" };
+  // Waiting for the worker's copy of the project ends with a signal, too.
+  const claim = ctx.claim ? await untilAborted(ctx.claim(scan.hash), ctx.abort) : ({ kind: "lead" } as Claim);
+  if (claim === ABORTED) {
+    current.run.send(syncHeader("abort"));
+    await current.run.finish();
+    return { kind: "cancelled", signal: 0 };
+  }
   if (claim.kind !== "lead") {
     current.run.send(syncHeader("abort"));
     await current.run.finish();

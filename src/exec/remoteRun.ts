@@ -177,8 +177,15 @@ export class RemoteRun {
     if (this.cancelledBy !== undefined || !this.proc) return;
     this.cancelledBy = signal;
     const proc = this.proc;
+    // Its timer is cleared once ssh exits: a pending one would keep rch alive after its work.
     const exitedWithin = (ms: number) =>
-      Promise.race([proc.exited.then(() => true), Bun.sleep(ms).then(() => false)]);
+      new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), ms);
+        void proc.exited.then(() => {
+          clearTimeout(timer);
+          resolve(true);
+        });
+      });
     const pgid = this.start?.pgid;
     // The same signal to the remote process group, as a local Ctrl-C would deliver it. It runs
     // alongside the wait, bounded: when the master went down with our process group (timeout(1)
@@ -189,7 +196,9 @@ export class RemoteRun {
       pgid && pgid > 1
         ? run([...sshArgv(this.o.target), `kill -s ${name} -- -${pgid}`], { timeoutMs: KILL_SSH_MS })
         : undefined;
-    let done = await exitedWithin(GRACE_MS); // let the build react as it would locally
+    // Let a running build react as it would locally; one that has not started is only waiting
+    // for its sync header, and the closed stdin below ends it at once.
+    let done = this.start ? await exitedWithin(GRACE_MS) : false;
     try {
       proc.stdin.end();
     } catch {

@@ -138,6 +138,29 @@ test("two different builds of one project on one worker: the second waits for th
   expect((await long).code).toBe(0);
 }, 60_000);
 
+test("Ctrl-C while waiting for the copy ends rch at once (130), and the leader is undisturbed", async () => {
+  const { dir, runlog } = project("sigwait");
+  const onW1 = { RCH_WORKER: "w1" };
+  const first = exec(dir, ["make", "slow", "SLEEP=2", `RUNLOG=${runlog}`], 60_000, onW1);
+  await waitFor("the first build to start remotely", () => runs(runlog).length === 1, 20_000);
+  const p = Bun.spawn([bin, "exec", "--", "make", "calc"], {
+    cwd: dir,
+    env: { ...rch.env, ...onW1, RCH_VERBOSE: "1" },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const stderr = new Response(p.stderr).text();
+  // Wait until it is in line for the copy (its scan is done and it has claimed), then interrupt.
+  await Bun.sleep(700);
+  const t0 = Date.now();
+  p.kill("SIGINT");
+  expect(await p.exited).toBe(130);
+  expect(Date.now() - t0).toBeLessThan(1000); // not the 2 s slot_wait_ms of this suite
+  expect(await stderr).not.toContain("running locally");
+  expect((await first).code).toBe(0);
+  expect(runs(runlog)).toHaveLength(1); // calc never ran anywhere
+}, 60_000);
+
 test("rchd killed mid-build: the build completes; the next daemon has every slot free", async () => {
   const { dir, runlog } = project("kill");
   const building = exec(dir, ["make", "slow", "SLEEP=2", `RUNLOG=${runlog}`]);

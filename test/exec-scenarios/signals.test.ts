@@ -84,14 +84,14 @@ test("SIGTERM to rch exec: exits 143 promptly, the remote build is gone", async 
   const sc = await scenario();
   const running = await startRemoteSleep(sc, "slow");
   signalPid(running.pid, "SIGTERM");
-  await expectCancelled(sc, running, 143, 3000);
+  await expectCancelled(sc, running, 143, 1000);
 });
 
 test("Ctrl-C (SIGINT to the whole process group): exits 130, nothing re-run or left", async () => {
   const sc = await scenario();
   const running = await startRemoteSleep(sc, "slow");
   killGroup(running.pid, "SIGINT"); // what a terminal does: rch and its ssh children all get it
-  await expectCancelled(sc, running, 130, 3000);
+  await expectCancelled(sc, running, 130, 1000);
 });
 
 test("timeout 2 rch exec -- …: 124, the remote build is gone", async () => {
