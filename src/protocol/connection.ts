@@ -88,7 +88,13 @@ export class Connection {
     } catch (e) {
       if (e instanceof DaemonUnavailableError) throw e;
       const err = e as NodeJS.ErrnoException;
-      throw new DaemonUnavailableError(`${socketPath}: ${err.code ?? err.message}`);
+      const why =
+        err.code === "ENOENT"
+          ? "no socket"
+          : err.code === "ECONNREFUSED"
+            ? "nothing listening"
+            : (err.code ?? err.message);
+      throw new DaemonUnavailableError(`${socketPath}: ${why}`);
     } finally {
       clearTimeout(timer);
     }

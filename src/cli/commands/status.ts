@@ -40,7 +40,7 @@ function pick(s: StatusSnapshot, o: StatusOpts): unknown {
 
 function notRunning(client: DaemonClient, e: unknown): CliError {
   return new CliError(
-    `rchd is not running (${client.paths.socket}: ${(e as Error).message})`,
+    `rchd is not running (${(e as Error).message})`,
     NOT_RUNNING_EXIT,
     "start it with: rch daemon start",
   );
