@@ -4,16 +4,19 @@
 import type { WorkerConfig } from "../config/schema.ts";
 import type { JobOutcomeMsg, JobSpec } from "../protocol/requests.ts";
 import type { JobInfo } from "../protocol/status.ts";
-import { type CopyClaim, CopyLocks, copyKey } from "./copies.ts";
+import { type CopyClaim, CopyLocks, type CopyMode, copyKey } from "./copies.ts";
 import type { Fleet } from "./fleet.ts";
 import type { History } from "./history.ts";
 import { describe, describeOutcome, jobInfo } from "./jobinfo.ts";
 import { dedupKey, Jobs } from "./jobs.ts";
 import type { LeaseRecord, Leases } from "./leases.ts";
 import type { Logger } from "./log.ts";
-import { pickWorker } from "./select.ts";
+import { type CopyUse, pickWorker } from "./select.ts";
 import type { Store } from "./store.ts";
 import { WaitQueue } from "./waitq.ts";
+
+/** Outputs only in a directory the sync leaves alone (cargo): the copy may be shared. */
+const copyMode = (spec: JobSpec): CopyMode => (spec.sharedCopy ? "shared" : "exclusive");
 
 export type ClaimResult =
   | { kind: "lead" }
@@ -83,23 +86,23 @@ export class Scheduler {
     };
     const place = (): boolean => {
       const root = spec.projectRoot;
-      // A job whose source state is known leads from here, so it needs a copy of its own now; one
-      // that will claim later only prefers a free copy (it may yet follow the build in it).
+      const mode = copyMode(spec);
+      // A job whose source state is known leads from here, so it takes its copy now; one that
+      // will claim later only prefers a free copy (it may yet follow the build in it).
       const leadsNow = spec.sourceState !== "";
-      const pick = pickWorker(
-        this.d.fleet.list(),
-        spec,
-        this.affinity.get(root),
-        this.d.leases.copiesInUse(root),
-        leadsNow,
-      );
+      const inUse = this.d.leases.copiesInUse(root);
+      const copyUse: CopyUse = (workerId) => {
+        if (!inUse?.has(workerId)) return "free";
+        return leadsNow && !this.copies.available(copyKey(root, workerId), mode) ? "unavailable" : "in-use";
+      };
+      const pick = pickWorker(this.d.fleet.list(), spec, this.affinity.get(root), copyUse);
       if (pick.kind === "busy") return false;
       if (pick.kind === "none") {
         local(pick.reason);
         return true;
       }
       const lease = this.d.leases.grant(pick.state, job.id, root, connId);
-      if (leadsNow) this.copies.take(copyKey(root, lease.workerId), lease.id); // free: see pickWorker
+      if (leadsNow) this.copies.take(copyKey(root, lease.workerId), lease.id, mode); // available: see copyUse
       job.state = "running";
       job.leaseId = lease.id;
       job.workerId = lease.workerId;
@@ -185,7 +188,7 @@ export class Scheduler {
       }
       return { kind: "local", reason };
     };
-    const got = this.copies.acquire(copy, leaseId, waitMs);
+    const got = this.copies.acquire(copy, leaseId, copyMode(job.spec), waitMs);
     if (got instanceof Promise) {
       this.d.log.debug(`lease ${leaseId}: waiting for the copy of ${lease.projectRoot} on ${lease.workerId}`);
       return got.then(settle);

@@ -2,10 +2,9 @@
 //
 // 1. Eligible workers: enabled in workers.toml, not drained, circuit closed, carrying every
 //    requested tag, and allowed by RCH_WORKER (exactly that one) / RCH_WORKERS (one of those).
-// 2. Among eligible workers with a free slot (used < total_slots) whose copy of this project no
-//    other build is using (a full sync into a copy deletes what is not in the local tree, such
-//    as a running build's fresh outputs, so a copy serves one build at a time; an identical
-//    build follows the running one instead, see jobs.ts):
+// 2. Among eligible workers with a free slot (used < total_slots) — those whose copy of this
+//    project other builds are using come after every other (see copies.ts for who may share a
+//    copy; an identical build follows the running one instead, see jobs.ts):
 //    - if any of the request's preferred_workers has a free slot, only those are considered;
 //    - each candidate gets
 //        score = speed/100 × max(priority,1)/100 × (0.5 + 0.5 × free/total) × (warm ? 1.5 : 1) × 100
@@ -22,6 +21,10 @@ import type { WorkerState } from "./fleet.ts";
 
 export const WARM_BONUS = 1.5;
 export const DEFAULT_SPEED = 100;
+
+/** How a job may use a worker's copy of its project: free, in use by other builds (chosen only
+ * when no free copy is left), or not usable now. */
+export type CopyUse = (workerId: string) => "free" | "in-use" | "unavailable";
 
 export type Pick =
   | { kind: "worker"; state: WorkerState; warm: boolean; score: number }
@@ -75,8 +78,7 @@ export function pickWorker(
   workers: readonly WorkerState[],
   job: JobSpec,
   warmWorker: string | undefined,
-  copiesInUse?: ReadonlyMap<string, number>,
-  needFreeCopy = false,
+  copyUse: CopyUse = () => "free",
 ): Pick {
   let eligible = 0;
   let best: WorkerState | undefined;
@@ -88,8 +90,9 @@ export function pickWorker(
     if (ineligible(st, job) !== undefined) continue;
     eligible++;
     if (st.used >= st.config.total_slots) continue;
-    const freeCopy = !copiesInUse?.has(st.config.id);
-    if (!freeCopy && needFreeCopy) continue;
+    const use = copyUse(st.config.id);
+    if (use === "unavailable") continue;
+    const freeCopy = use === "free";
     // A free copy beats a busy one, then a preferred worker beats the rest, then the score.
     if (best && bestFreeCopy && !freeCopy) continue;
     const preferred = wantPreferred && job.preferredWorkers.includes(st.config.id);

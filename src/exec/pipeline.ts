@@ -135,6 +135,8 @@ async function remotePart(
     preferredWorkers: plan.config.general.preferred_workers,
     ...(plan.switches.worker ? { forcedWorker: plan.switches.worker } : {}),
     ...(plan.switches.workers ? { allowedWorkers: plan.switches.workers } : {}),
+    // cargo's outputs are all in its target dir, which syncs leave alone and cargo locks.
+    sharedCopy: !plan.family.trackInTree,
   });
   // A wait in the daemon's queue ends with a signal; runPipeline then closes the connection,
   // which takes the request (or a lease granted meanwhile) off the daemon's books.

@@ -114,6 +114,7 @@ export function createDaemonSelector(opts: ClientOptions = {}): DaemonSelector {
               preferredWorkers: req.preferredWorkers,
               ...(req.forcedWorker ? { forcedWorker: req.forcedWorker } : {}),
               ...(req.allowedWorkers ? { allowedWorkers: req.allowedWorkers } : {}),
+              ...(req.sharedCopy ? { sharedCopy: true } : {}),
               tags: req.tags ?? envTags,
             },
           },

@@ -35,6 +35,9 @@ export const jobSpec = v.object({
   allowedWorkers: v.optional(v.array(workerId)),
   /** RCH_TAGS: a worker must carry every one of these tags. */
   tags: v.optional(v.array(workerId), []),
+  /** The build's outputs live only where syncs never touch (cargo's target dir): it may share
+   * the worker's copy of the project with other such builds. */
+  sharedCopy: v.optional(v.boolean(), false),
 });
 
 export const selectRequest = v.object({

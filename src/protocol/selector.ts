@@ -22,6 +22,9 @@ export interface SelectRequest {
   forcedWorker?: string;
   /** RCH_WORKERS: only these workers. */
   allowedWorkers?: string[];
+  /** The build's outputs live only where syncs never touch (cargo's target dir), so it may
+   * share the worker's copy of the project with other such builds; otherwise it has it alone. */
+  sharedCopy?: boolean;
 }
 
 export type JobOutcome =

@@ -65,6 +65,22 @@ test("one worker: a different build of the same project waits for the copy, then
   await other.release({ kind: "remote", exitCode: 0, remoteMs: 5 });
 });
 
+test("cargo-like builds (outputs only in a dir syncs leave alone) share the copy; an in-tree build waits for them", async () => {
+  const shared = { projectRoot: "/p/rust", sourceState: "", sharedCopy: true };
+  const a = await leaseFor({ ...shared, argv: ["cargo", "build"] });
+  const b = await leaseFor({ ...shared, argv: ["cargo", "test"] });
+  expect(await a.claim!("tree-1")).toEqual({ kind: "lead" });
+  expect(await settledWithin(b.claim!("tree-1"), 300)).toEqual({ kind: "lead" }); // side by side
+  const m = await leaseFor({ projectRoot: "/p/rust", sourceState: "", argv: ["make", "docs"] });
+  const mClaim = m.claim!("tree-1");
+  expect(await settledWithin(mClaim, 300)).toBe(pending);
+  await a.release({ kind: "remote", exitCode: 0, remoteMs: 5 });
+  expect(await settledWithin(mClaim, 300)).toBe(pending); // b still builds in the copy
+  await b.release({ kind: "remote", exitCode: 0, remoteMs: 5 });
+  expect(await settledWithin(mClaim, 500)).toEqual({ kind: "lead" });
+  await m.release({ kind: "remote", exitCode: 0, remoteMs: 5 });
+});
+
 test("the copy stays busy past slot_wait_ms: the waiter is told to run locally and its slot is free", async () => {
   const a = await leaseFor({ projectRoot: "/p/busy", argv: ["make", "a"], sourceState: "" });
   const b = await leaseFor({ projectRoot: "/p/busy", argv: ["make", "b"], sourceState: "" });

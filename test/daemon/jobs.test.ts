@@ -11,6 +11,7 @@ const spec = (over: Partial<JobSpec> = {}): JobSpec => ({
   sourceState: "s1",
   preferredWorkers: [],
   tags: [],
+  sharedCopy: false,
   ...over,
 });
 
