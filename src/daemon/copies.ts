@@ -6,6 +6,10 @@
 // exclusively. A build whose outputs live only in a directory the sync leaves alone (cargo's
 // target dir, which cargo itself locks) takes it shared: any number of those run side by side.
 // A leader that cannot have its copy waits in arrival order until it can, or its wait runs out.
+//
+// Every lease on a worker counts as using that worker's copy of its project (selection prefers
+// copies nobody uses); only a leader holds it. State exists only while a copy is in use, in
+// nested maps keyed by project and worker: selection looks here on every request.
 
 export type CopyMode = "shared" | "exclusive";
 
@@ -19,42 +23,72 @@ interface Waiter {
 }
 
 interface Copy {
+  /** Leases on this worker for this project (holders, waiters and not-yet-claimed ones). */
+  leases: number;
   mode: CopyMode;
-  holders: Set<string>; // lease ids
+  holders: string[]; // lease ids
   waiting: Waiter[];
 }
 
-export class CopyLocks {
-  private readonly copies = new Map<string, Copy>();
+export class Copies {
+  private readonly byProject = new Map<string, Map<string, Copy>>();
 
-  /** Takes the copy if that is possible right now (or this lease holds it already). */
-  take(copy: string, leaseId: string, mode: CopyMode): boolean {
-    const c = this.copies.get(copy);
-    if (!c) {
-      this.copies.set(copy, { mode, holders: new Set([leaseId]), waiting: [] });
-      return true;
+  /** Workers whose copy of this project some lease uses (undefined: none). */
+  inUse(projectRoot: string): ReadonlyMap<string, unknown> | undefined {
+    return this.byProject.get(projectRoot);
+  }
+
+  /** A lease on this worker was granted for this project. */
+  use(projectRoot: string, workerId: string): void {
+    this.copy(projectRoot, workerId).leases++;
+  }
+
+  /** The lease ended: it lets go of the copy (or stops waiting for it) and stops using it. */
+  release(projectRoot: string, workerId: string, leaseId: string): void {
+    const c = this.byProject.get(projectRoot)?.get(workerId);
+    if (!c) return;
+    c.leases--;
+    const i = c.waiting.findIndex((w) => w.leaseId === leaseId);
+    if (i !== -1) {
+      const [w] = c.waiting.splice(i, 1);
+      clearTimeout(w!.timer);
+      w!.settle({ kind: "gone" });
+    } else {
+      const h = c.holders.indexOf(leaseId);
+      if (h !== -1) c.holders.splice(h, 1);
     }
-    if (c.holders.has(leaseId)) return true;
-    // Shared joins shared, unless an exclusive one is already waiting (it would starve).
-    if (mode === "shared" && c.mode === "shared" && c.waiting.length === 0) {
-      c.holders.add(leaseId);
-      return true;
-    }
-    return false;
+    this.grantWaiting(c);
+    this.dropIfIdle(projectRoot, workerId, c);
   }
 
   /** Could a lease take the copy in this mode right now? (selection: no side effects) */
-  available(copy: string, mode: CopyMode): boolean {
-    const c = this.copies.get(copy);
-    return !c || (mode === "shared" && c.mode === "shared" && c.waiting.length === 0);
+  available(projectRoot: string, workerId: string, mode: CopyMode): boolean {
+    const c = this.byProject.get(projectRoot)?.get(workerId);
+    return !c || c.holders.length === 0 || joinable(c, mode);
+  }
+
+  /** Takes the copy if that is possible right now (or this lease holds it already). */
+  take(projectRoot: string, workerId: string, leaseId: string, mode: CopyMode): boolean {
+    const c = this.copy(projectRoot, workerId);
+    if (c.holders.includes(leaseId)) return true;
+    if (c.holders.length > 0 && !joinable(c, mode)) return false;
+    if (c.holders.length === 0) c.mode = mode;
+    c.holders.push(leaseId);
+    return true;
   }
 
   /** The copy for this lease at once (a value), or a promise that settles when it is this
    * lease's turn, after waitMs, or when the lease ends first. */
-  acquire(copy: string, leaseId: string, mode: CopyMode, waitMs: number): CopyClaim | Promise<CopyClaim> {
-    if (this.take(copy, leaseId, mode)) return { kind: "held" };
+  acquire(
+    projectRoot: string,
+    workerId: string,
+    leaseId: string,
+    mode: CopyMode,
+    waitMs: number,
+  ): CopyClaim | Promise<CopyClaim> {
+    if (this.take(projectRoot, workerId, leaseId, mode)) return { kind: "held" };
     if (waitMs <= 0) return { kind: "timeout" };
-    const c = this.copies.get(copy)!;
+    const c = this.copy(projectRoot, workerId);
     return new Promise((resolve) => {
       const waiter: Waiter = {
         leaseId,
@@ -63,55 +97,57 @@ export class CopyLocks {
         timer: setTimeout(() => {
           c.waiting.splice(c.waiting.indexOf(waiter), 1);
           resolve({ kind: "timeout" });
-          this.grantWaiting(copy, c); // a shared waiter behind it may fit now
+          this.grantWaiting(c); // a shared waiter behind it may fit now
         }, waitMs),
       };
       c.waiting.push(waiter);
     });
   }
 
-  /** The lease ended: it lets go of its copy, or stops waiting for it. */
-  leave(copy: string, leaseId: string): void {
-    const c = this.copies.get(copy);
-    if (!c) return;
-    const i = c.waiting.findIndex((w) => w.leaseId === leaseId);
-    if (i !== -1) {
-      const [w] = c.waiting.splice(i, 1);
-      clearTimeout(w!.timer);
-      w!.settle({ kind: "gone" });
-    } else if (!c.holders.delete(leaseId)) {
-      return;
+  /** Leases waiting for a copy (status). */
+  get waiting(): number {
+    let n = 0;
+    for (const workers of this.byProject.values()) for (const c of workers.values()) n += c.waiting.length;
+    return n;
+  }
+
+  private copy(projectRoot: string, workerId: string): Copy {
+    let workers = this.byProject.get(projectRoot);
+    if (!workers) {
+      workers = new Map();
+      this.byProject.set(projectRoot, workers);
     }
-    this.grantWaiting(copy, c);
+    let c = workers.get(workerId);
+    if (!c) {
+      c = { leases: 0, mode: "exclusive", holders: [], waiting: [] };
+      workers.set(workerId, c);
+    }
+    return c;
   }
 
   /** Waiters first in line get the copy as far as the holders allow. */
-  private grantWaiting(copy: string, c: Copy): void {
-    if (c.holders.size === 0 && c.waiting.length === 0) {
-      this.copies.delete(copy);
-      return;
-    }
+  private grantWaiting(c: Copy): void {
     while (c.waiting.length > 0) {
       const next = c.waiting[0]!;
-      const fits = c.holders.size === 0 || (next.mode === "shared" && c.mode === "shared");
-      if (!fits) return;
+      if (c.holders.length > 0 && !(next.mode === "shared" && c.mode === "shared")) return;
       c.waiting.shift();
       clearTimeout(next.timer);
-      if (c.holders.size === 0) c.mode = next.mode;
-      c.holders.add(next.leaseId);
+      if (c.holders.length === 0) c.mode = next.mode;
+      c.holders.push(next.leaseId);
       next.settle({ kind: "held" });
       if (next.mode === "exclusive") return;
     }
   }
 
-  /** Leases waiting for a copy (status). */
-  get waiting(): number {
-    let n = 0;
-    for (const c of this.copies.values()) n += c.waiting.length;
-    return n;
+  private dropIfIdle(projectRoot: string, workerId: string, c: Copy): void {
+    if (c.leases > 0 || c.holders.length > 0 || c.waiting.length > 0) return;
+    const workers = this.byProject.get(projectRoot)!;
+    workers.delete(workerId);
+    if (workers.size === 0) this.byProject.delete(projectRoot);
   }
 }
 
-export function copyKey(projectRoot: string, workerId: string): string {
-  return `${workerId}\0${projectRoot}`;
+/** Shared joins shared, unless an exclusive one is already waiting (it would starve). */
+function joinable(c: Copy, mode: CopyMode): boolean {
+  return mode === "shared" && c.mode === "shared" && c.waiting.length === 0;
 }

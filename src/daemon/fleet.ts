@@ -12,6 +12,10 @@ export interface WorkerState {
   health: HealthState;
   /** Slots held by leases. Only leases.ts changes it. */
   used: number;
+  /** How the request being placed may use this worker's copy of its project: 0 free, 1 in use
+   * by other builds (chosen after every free one), 2 not now. The scheduler sets it for the
+   * length of one pickWorker call, so selection checks a field instead of a map per worker. */
+  copyUse: 0 | 1 | 2;
   drained: boolean;
   latencyMs?: number;
   lastHeartbeatAt?: number;
@@ -62,6 +66,7 @@ export class Fleet {
         circuit: new Circuit(daemonCfg.circuit_failure_threshold, daemonCfg.circuit_cooldown_s * 1000),
         health: "unknown",
         used: old?.used ?? 0,
+        copyUse: 0,
         drained: old?.drained ?? false,
         ...(old?.speed ? { speed: old.speed } : {}),
       });

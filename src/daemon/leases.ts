@@ -2,8 +2,7 @@
 // ways: released by its client, its connection closed (the client died, even by SIGKILL), or it
 // expired because the client stopped renewing. The daemon is single-threaded, so grant and
 // release are atomic by construction; the invariant 0 ≤ used ≤ total_slots is asserted anyway.
-// A lease also holds its worker's copy of the project: selection gives that copy to one build
-// at a time (see select.ts), so these counts say which copies are in use.
+// A lease also uses its worker's copy of the project: see copies.ts.
 import type { Fleet, WorkerState } from "./fleet.ts";
 import { newId } from "./ids.ts";
 
@@ -23,8 +22,6 @@ export class SlotInvariantError extends Error {
 
 export class Leases {
   private readonly byId = new Map<string, LeaseRecord>();
-  /** project root → worker id → leases on that worker's copy of the project. */
-  private readonly copies = new Map<string, Map<string, number>>();
 
   constructor(
     private readonly fleet: Fleet,
@@ -48,15 +45,7 @@ export class Leases {
       expiresAt: now + this.ttlMs,
     };
     this.byId.set(lease.id, lease);
-    const onWorkers = this.copies.get(projectRoot) ?? new Map<string, number>();
-    onWorkers.set(lease.workerId, (onWorkers.get(lease.workerId) ?? 0) + 1);
-    this.copies.set(projectRoot, onWorkers);
     return lease;
-  }
-
-  /** Workers whose copy of this project a lease holds right now (undefined: none). */
-  copiesInUse(projectRoot: string): ReadonlyMap<string, number> | undefined {
-    return this.copies.get(projectRoot);
   }
 
   get(id: string): LeaseRecord | undefined {
@@ -74,13 +63,6 @@ export class Leases {
     const lease = this.byId.get(id);
     if (!lease) return undefined;
     this.byId.delete(id);
-    const onWorkers = this.copies.get(lease.projectRoot);
-    const n = (onWorkers?.get(lease.workerId) ?? 0) - 1;
-    if (n > 0) onWorkers!.set(lease.workerId, n);
-    else {
-      onWorkers?.delete(lease.workerId);
-      if (onWorkers?.size === 0) this.copies.delete(lease.projectRoot);
-    }
     const st = this.fleet.getAny(lease.workerId);
     if (st) {
       st.used--;

@@ -4,14 +4,14 @@
 import type { WorkerConfig } from "../config/schema.ts";
 import type { JobOutcomeMsg, JobSpec } from "../protocol/requests.ts";
 import type { JobInfo } from "../protocol/status.ts";
-import { type CopyClaim, CopyLocks, type CopyMode, copyKey } from "./copies.ts";
+import { Copies, type CopyClaim, type CopyMode } from "./copies.ts";
 import type { Fleet } from "./fleet.ts";
 import type { History } from "./history.ts";
 import { describe, describeOutcome, jobInfo } from "./jobinfo.ts";
 import { dedupKey, Jobs } from "./jobs.ts";
 import type { LeaseRecord, Leases } from "./leases.ts";
 import type { Logger } from "./log.ts";
-import { type CopyUse, pickWorker } from "./select.ts";
+import { type Pick, pickWorker } from "./select.ts";
 import type { Store } from "./store.ts";
 import { WaitQueue } from "./waitq.ts";
 
@@ -41,7 +41,7 @@ export interface SchedulerDeps {
 export class Scheduler {
   readonly jobs = new Jobs();
   readonly queue = new WaitQueue();
-  readonly copies = new CopyLocks();
+  readonly copies = new Copies();
   private readonly affinity: Map<string, string>;
   private readonly waiting = new Map<number, Set<() => void>>();
 
@@ -90,19 +90,15 @@ export class Scheduler {
       // A job whose source state is known leads from here, so it takes its copy now; one that
       // will claim later only prefers a free copy (it may yet follow the build in it).
       const leadsNow = spec.sourceState !== "";
-      const inUse = this.d.leases.copiesInUse(root);
-      const copyUse: CopyUse = (workerId) => {
-        if (!inUse?.has(workerId)) return "free";
-        return leadsNow && !this.copies.available(copyKey(root, workerId), mode) ? "unavailable" : "in-use";
-      };
-      const pick = pickWorker(this.d.fleet.list(), spec, this.affinity.get(root), copyUse);
+      const pick = this.pickWithCopies(spec, leadsNow, mode);
       if (pick.kind === "busy") return false;
       if (pick.kind === "none") {
         local(pick.reason);
         return true;
       }
       const lease = this.d.leases.grant(pick.state, job.id, root, connId);
-      if (leadsNow) this.copies.take(copyKey(root, lease.workerId), lease.id, mode); // available: see copyUse
+      this.copies.use(root, lease.workerId);
+      if (leadsNow) this.copies.take(root, lease.workerId, lease.id, mode); // available: see `copies`
       job.state = "running";
       job.leaseId = lease.id;
       job.workerId = lease.workerId;
@@ -174,7 +170,6 @@ export class Scheduler {
     // Followable while it waits for its copy: an identical newcomer follows it rather than
     // queueing for the same copy.
     if (!job.key) this.jobs.setKey(job, key);
-    const copy = copyKey(lease.projectRoot, lease.workerId);
     const settle = (c: CopyClaim): ClaimResult => {
       if (c.kind === "held") return { kind: "lead" };
       const reason = `the copy of this project on ${lease.workerId} stayed busy with another build for ${waitMs} ms`;
@@ -188,7 +183,7 @@ export class Scheduler {
       }
       return { kind: "local", reason };
     };
-    const got = this.copies.acquire(copy, leaseId, copyMode(job.spec), waitMs);
+    const got = this.copies.acquire(lease.projectRoot, lease.workerId, leaseId, copyMode(job.spec), waitMs);
     if (got instanceof Promise) {
       this.d.log.debug(`lease ${leaseId}: waiting for the copy of ${lease.projectRoot} on ${lease.workerId}`);
       return got.then(settle);
@@ -196,10 +191,32 @@ export class Scheduler {
     return settle(got);
   }
 
+  /** pickWorker, with the workers whose copy of the project is in use marked for the call. */
+  private pickWithCopies(spec: JobSpec, leadsNow: boolean, mode: CopyMode): Pick {
+    const root = spec.projectRoot;
+    const inUse = this.copies.inUse(root);
+    if (inUse) {
+      for (const id of inUse.keys()) {
+        const st = this.d.fleet.get(id);
+        if (st) st.copyUse = leadsNow && !this.copies.available(root, id, mode) ? 2 : 1;
+      }
+    }
+    try {
+      return pickWorker(this.d.fleet.list(), spec, this.affinity.get(root));
+    } finally {
+      if (inUse) {
+        for (const id of inUse.keys()) {
+          const st = this.d.fleet.get(id);
+          if (st) st.copyUse = 0;
+        }
+      }
+    }
+  }
+
   /** Ends a lease and everything it held: its slot and its copy. */
   private endLease(leaseId: string): LeaseRecord | undefined {
     const lease = this.d.leases.end(leaseId);
-    if (lease) this.copies.leave(copyKey(lease.projectRoot, lease.workerId), lease.id);
+    if (lease) this.copies.release(lease.projectRoot, lease.workerId, lease.id);
     return lease;
   }
 

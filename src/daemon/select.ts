@@ -22,10 +22,6 @@ import type { WorkerState } from "./fleet.ts";
 export const WARM_BONUS = 1.5;
 export const DEFAULT_SPEED = 100;
 
-/** How a job may use a worker's copy of its project: free, in use by other builds (chosen only
- * when no free copy is left), or not usable now. */
-export type CopyUse = (workerId: string) => "free" | "in-use" | "unavailable";
-
 export type Pick =
   | { kind: "worker"; state: WorkerState; warm: boolean; score: number }
   | { kind: "busy" }
@@ -78,7 +74,6 @@ export function pickWorker(
   workers: readonly WorkerState[],
   job: JobSpec,
   warmWorker: string | undefined,
-  copyUse: CopyUse = () => "free",
 ): Pick {
   let eligible = 0;
   let best: WorkerState | undefined;
@@ -90,9 +85,8 @@ export function pickWorker(
     if (ineligible(st, job) !== undefined) continue;
     eligible++;
     if (st.used >= st.config.total_slots) continue;
-    const use = copyUse(st.config.id);
-    if (use === "unavailable") continue;
-    const freeCopy = use === "free";
+    if (st.copyUse === 2) continue;
+    const freeCopy = st.copyUse === 0;
     // A free copy beats a busy one, then a preferred worker beats the rest, then the score.
     if (best && bestFreeCopy && !freeCopy) continue;
     const preferred = wantPreferred && job.preferredWorkers.includes(st.config.id);
