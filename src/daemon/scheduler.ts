@@ -171,7 +171,10 @@ export class Scheduler {
     // queueing for the same copy.
     if (!job.key) this.jobs.setKey(job, key);
     const settle = (c: CopyClaim): ClaimResult => {
-      if (c.kind === "held") return { kind: "lead" };
+      if (c.kind === "held") {
+        if (job.state === "waiting") job.state = "running";
+        return { kind: "lead" };
+      }
       const reason = `the copy of this project on ${lease.workerId} stayed busy with another build for ${waitMs} ms`;
       if (c.kind === "timeout" && this.endLease(leaseId)) {
         this.jobs.abandon(job, `the leader runs locally: ${reason}`);
@@ -185,6 +188,7 @@ export class Scheduler {
     };
     const got = this.copies.acquire(lease.projectRoot, lease.workerId, leaseId, copyMode(job.spec), waitMs);
     if (got instanceof Promise) {
+      job.state = "waiting"; // `rch status --jobs` shows it waiting, not building
       this.d.log.debug(`lease ${leaseId}: waiting for the copy of ${lease.projectRoot} on ${lease.workerId}`);
       return got.then(settle);
     }

@@ -56,11 +56,17 @@ test("one worker: a different build of the same project waits for the copy, then
   expect(await a.claim!("tree-1")).toEqual({ kind: "lead" });
   const bClaim = b.claim!("tree-1");
   expect(await settledWithin(bClaim, 300)).toBe(pending);
+  const ops = admin(rch);
+  const states = async () =>
+    (await ops.status(0)).jobs.active.filter((j) => j.project === "/p/one").map((j) => j.state);
+  expect((await states()).sort()).toEqual(["running", "waiting"]);
   // Another project on the same worker is not held up.
   const other = await leaseFor({ projectRoot: "/p/two", argv: ["make", "a"], sourceState: "" });
   expect(await other.claim!("tree-9")).toEqual({ kind: "lead" });
   await a.release({ kind: "remote", exitCode: 0, remoteMs: 5 });
   expect(await settledWithin(bClaim, 500)).toEqual({ kind: "lead" });
+  expect(await states()).toEqual(["running"]);
+  ops.close();
   await b.release({ kind: "remote", exitCode: 0, remoteMs: 5 });
   await other.release({ kind: "remote", exitCode: 0, remoteMs: 5 });
 });
