@@ -29,6 +29,7 @@ export type ProbeResult =
   | {
       id: string;
       reachable: true;
+      usable: true;
       connectMs: number;
       latencyMs: number;
       slots: number;
@@ -36,7 +37,16 @@ export type ProbeResult =
       cpus: number | null;
       tools: Record<string, string | null>;
     }
+  | { id: string; reachable: true; usable: false; error: string }
   | { id: string; reachable: false; error: string };
+
+/** Shells that run rch's quoted `sh -c …` command lines as written (the login shell gets them
+ * first: ssh hands every remote command to it). */
+const POSIX_SHELLS = new Set(["sh", "bash", "dash", "zsh", "ksh", "mksh", "ksh93", "ash", "busybox", "yash"]);
+
+export function isPosixShell(path: string): boolean {
+  return POSIX_SHELLS.has(path.slice(path.lastIndexOf("/") + 1));
+}
 
 function version(line: string | undefined): string | null {
   if (!line || line === "-") return null;
@@ -54,6 +64,17 @@ export async function probeWorker(w: WorkerConfig, ssh: Config["ssh"]): Promise<
     if (r.code !== 0) return { id: w.id, reachable: false, error: `round trip failed (exit ${r.code})` };
     trips.push(r.ms);
   }
+  // `echo $SHELL` means the same in every shell: sshd sets SHELL to the user's login shell.
+  const shell = (await run([...sshArgv(t), "echo $SHELL"], { timeoutMs: 10_000 })).stdout.trim();
+  if (!isPosixShell(shell)) {
+    const who = w.user ?? "the worker's user";
+    return {
+      id: w.id,
+      reachable: true,
+      usable: false,
+      error: `login shell ${shell || "(unknown)"} is not a POSIX shell, and ssh runs rch's commands through it: give ${who} bash, dash or zsh (chsh -s /bin/bash)`,
+    };
+  }
   const facts = await runRemote(t, FACTS, PROBED_TOOLS, 30_000);
   if (facts.code !== 0)
     return { id: w.id, reachable: false, error: `probe command failed (exit ${facts.code})` };
@@ -70,6 +91,7 @@ export async function probeWorker(w: WorkerConfig, ssh: Config["ssh"]): Promise<
   return {
     id: w.id,
     reachable: true,
+    usable: true,
     connectMs: Math.round(m.ms),
     latencyMs: Math.round(Math.min(...trips) * 10) / 10,
     slots: w.total_slots,

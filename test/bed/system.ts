@@ -42,6 +42,11 @@ export async function createUser(name: string, home: string): Promise<number> {
   return entry.uid;
 }
 
+/** The user's login shell (what sshd hands every remote command to). */
+export async function setLoginShell(name: string, shell: string): Promise<void> {
+  await withPasswdLock(["usermod", "-s", shell, name], [0]);
+}
+
 /** -f: remove even if a zombie still carries the uid; 6 = no such user (already gone). No -r:
  * the home lives on the fleet's tmpfs, which is unmounted right after. */
 export async function deleteUser(name: string): Promise<void> {

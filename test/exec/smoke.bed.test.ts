@@ -7,6 +7,7 @@ import {
   cpSync,
   existsSync,
   mkdirSync,
+  mkdtempSync,
   readdirSync,
   rmSync,
   symlinkSync,
@@ -15,6 +16,7 @@ import {
 import { join } from "node:path";
 import { type Fleet, startFleet } from "../bed/fleet.ts";
 import { must, run } from "../bed/proc.ts";
+import { setLoginShell } from "../bed/system.ts";
 import { ensureBinary, type RchEnv, rchEnv } from "./bedEnv.ts";
 
 let fleet: Fleet;
@@ -114,6 +116,42 @@ test("rch workers list / probe", async () => {
   expect(down.code).toBe(1);
   expect(down.stdout).toContain("unreachable");
   await fleet.startWorker(w.id);
+}, 120_000);
+
+test("rch workers probe: a worker whose login shell is not POSIX is reported unusable, and why", async () => {
+  const w = fleet.workers[0]!;
+  // A stand-in for fish: runs commands with sh (so ssh works at all) but carries fish's name.
+  const dir = mkdtempSync("/dev/shm/rch-shell-");
+  const fish = join(dir, "fish");
+  writeFileSync(fish, '#!/bin/sh\n[ "$1" = -c ] && exec /bin/sh -c "$2"\nexec /bin/sh "$@"\n', {
+    mode: 0o755,
+  });
+  chmodSync(dir, 0o755);
+  try {
+    await setLoginShell(w.user, fish);
+    await fleet.stopWorker(w.id); // sessions on an existing connection keep the old shell
+    await fleet.startWorker(w.id);
+    const r = await run([rch, "workers", "probe", w.id, "--format", "json"], {
+      env: env.env,
+      timeoutMs: 60_000,
+    });
+    expect(r.code).toBe(1);
+    const [p] = JSON.parse(r.stdout) as { reachable: boolean; usable: boolean; error: string }[];
+    expect(p).toMatchObject({ reachable: true, usable: false });
+    expect(p!.error).toContain(`login shell ${fish} is not a POSIX shell`);
+    const text = await run([rch, "workers", "probe", w.id], { env: env.env, timeoutMs: 60_000 });
+    expect(text.stdout).toContain("unusable");
+  } finally {
+    await setLoginShell(w.user, "/bin/bash");
+    await fleet.stopWorker(w.id);
+    await fleet.startWorker(w.id);
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const ok = await run([rch, "workers", "probe", w.id, "--format", "json"], {
+    env: env.env,
+    timeoutMs: 60_000,
+  });
+  expect(ok.code).toBe(0);
 }, 120_000);
 
 test("incremental syncs (inline tar) keep the worker's copy identical: edits, deletes, type changes, empty dirs", async () => {

@@ -51,6 +51,7 @@ function list(out: Output): number {
 
 function probeRow(r: ProbeResult): string[] {
   if (!r.reachable) return [r.id, pc.red("unreachable"), "-", "-", "-", "-", r.error];
+  if (!r.usable) return [r.id, pc.red("unusable"), "-", "-", "-", "-", r.error];
   const tools = PROBED_TOOLS.filter((t) => r.tools[t]).map((t) => `${t} ${r.tools[t]}`);
   return [
     r.id,
@@ -86,7 +87,7 @@ async function probe(out: Output, id: string | undefined, opts: { all?: boolean 
       ),
     results,
   );
-  return results.every((r) => r.reachable) ? 0 : 1;
+  return results.every((r) => r.reachable && r.usable) ? 0 : 1;
 }
 
 export function registerWorkers(program: Command): void {
