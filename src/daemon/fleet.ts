@@ -13,7 +13,7 @@ export interface WorkerState {
   /** Slots held by leases. Only leases.ts changes it. */
   used: number;
   /** How the request being placed may use this worker's copy of its project: 0 free, 1 in use
-   * by other builds (chosen after every free one), 2 not now. The scheduler sets it for the
+   * by other builds (chosen after every free one), 2 not now. pickWithCopies sets it for the
    * length of one pickWorker call, so selection checks a field instead of a map per worker. */
   copyUse: 0 | 1 | 2;
   drained: boolean;

@@ -8,10 +8,10 @@ import { Copies, type CopyClaim, type CopyMode } from "./copies.ts";
 import type { Fleet } from "./fleet.ts";
 import type { History } from "./history.ts";
 import { describe, describeOutcome, jobInfo } from "./jobinfo.ts";
-import { dedupKey, Jobs } from "./jobs.ts";
+import { dedupKey, type Job, Jobs } from "./jobs.ts";
 import type { LeaseRecord, Leases } from "./leases.ts";
 import type { Logger } from "./log.ts";
-import { type Pick, pickWorker } from "./select.ts";
+import { pickWithCopies } from "./select.ts";
 import type { Store } from "./store.ts";
 import { WaitQueue } from "./waitq.ts";
 
@@ -77,11 +77,7 @@ export class Scheduler {
       else immediate = r;
     };
     const local = (reason: string) => {
-      this.jobs.abandon(job, `the leader runs locally: ${reason}`);
-      this.d.history.bump("local_selections");
-      this.d.history.bump("local_jobs");
-      this.d.history.record({ ...jobInfo(job, undefined), state: "local", reason });
-      this.d.log.info(`local: ${describe(spec)}: ${reason}`);
+      this.runsLocally(job, undefined, reason);
       finish({ kind: "local", reason });
     };
     const place = (): boolean => {
@@ -90,7 +86,7 @@ export class Scheduler {
       // A job whose source state is known leads from here, so it takes its copy now; one that
       // will claim later only prefers a free copy (it may yet follow the build in it).
       const leadsNow = spec.sourceState !== "";
-      const pick = this.pickWithCopies(spec, leadsNow, mode);
+      const pick = pickWithCopies(this.d.fleet, this.copies, spec, this.affinity.get(root), leadsNow, mode);
       if (pick.kind === "busy") return false;
       if (pick.kind === "none") {
         local(pick.reason);
@@ -177,11 +173,7 @@ export class Scheduler {
       }
       const reason = `the copy of this project on ${lease.workerId} stayed busy with another build for ${waitMs} ms`;
       if (c.kind === "timeout" && this.endLease(leaseId)) {
-        this.jobs.abandon(job, `the leader runs locally: ${reason}`);
-        this.d.history.bump("local_selections");
-        this.d.history.bump("local_jobs");
-        this.d.history.record({ ...jobInfo(job, lease, undefined), state: "local", reason });
-        this.d.log.info(`local: ${describe(job.spec)}: ${reason}`);
+        this.runsLocally(job, lease, reason);
         this.queue.serve();
       }
       return { kind: "local", reason };
@@ -195,26 +187,13 @@ export class Scheduler {
     return settle(got);
   }
 
-  /** pickWorker, with the workers whose copy of the project is in use marked for the call. */
-  private pickWithCopies(spec: JobSpec, leadsNow: boolean, mode: CopyMode): Pick {
-    const root = spec.projectRoot;
-    const inUse = this.copies.inUse(root);
-    if (inUse) {
-      for (const id of inUse.keys()) {
-        const st = this.d.fleet.get(id);
-        if (st) st.copyUse = leadsNow && !this.copies.available(root, id, mode) ? 2 : 1;
-      }
-    }
-    try {
-      return pickWorker(this.d.fleet.list(), spec, this.affinity.get(root));
-    } finally {
-      if (inUse) {
-        for (const id of inUse.keys()) {
-          const st = this.d.fleet.get(id);
-          if (st) st.copyUse = 0;
-        }
-      }
-    }
+  /** The daemon sent this job's client to build locally: its followers do the same. */
+  private runsLocally(job: Job, lease: LeaseRecord | undefined, reason: string): void {
+    this.jobs.abandon(job, `the leader runs locally: ${reason}`);
+    this.d.history.bump("local_selections");
+    this.d.history.bump("local_jobs");
+    this.d.history.record({ ...jobInfo(job, lease, undefined), state: "local", reason });
+    this.d.log.info(`local: ${describe(job.spec)}: ${reason}`);
   }
 
   /** Ends a lease and everything it held: its slot and its copy. */

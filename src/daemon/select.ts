@@ -1,4 +1,5 @@
-// Worker selection: a pure function of the fleet state and the request.
+// Worker selection: a pure function of the fleet state and the request (pickWithCopies marks
+// which workers' copies of the project are in use on their states, for one call).
 //
 // 1. Eligible workers: enabled in workers.toml, not drained, circuit closed, carrying every
 //    requested tag, and allowed by RCH_WORKER (exactly that one) / RCH_WORKERS (one of those).
@@ -17,7 +18,8 @@
 // 3. No eligible worker at all → local at once (with the reasons). Eligible but all full (or
 //    their copies busy) → the caller queues the request (FIFO, up to slot_wait_ms), then local.
 import type { JobSpec } from "../protocol/requests.ts";
-import type { WorkerState } from "./fleet.ts";
+import type { Copies, CopyMode } from "./copies.ts";
+import type { Fleet, WorkerState } from "./fleet.ts";
 
 export const WARM_BONUS = 1.5;
 export const DEFAULT_SPEED = 100;
@@ -106,4 +108,31 @@ export function pickWorker(
   if (eligible === 0) return { kind: "none", reason: noneReason(workers, job) };
   if (!best) return { kind: "busy" };
   return { kind: "worker", state: best, warm: best.config.id === warmWorker, score: bestScore };
+}
+
+/** pickWorker, with the workers whose copy of the job's project is in use marked on their state
+ * for the length of the call (a few workers at most; the loop then reads a field, not a map). */
+export function pickWithCopies(
+  fleet: Fleet,
+  copies: Copies,
+  job: JobSpec,
+  warmWorker: string | undefined,
+  leadsNow: boolean,
+  mode: CopyMode,
+): Pick {
+  const root = job.projectRoot;
+  const inUse = copies.inUse(root);
+  const mark = (clear: boolean) => {
+    if (!inUse) return;
+    for (const id of inUse.keys()) {
+      const st = fleet.get(id);
+      if (st) st.copyUse = clear ? 0 : leadsNow && !copies.available(root, id, mode) ? 2 : 1;
+    }
+  };
+  mark(false);
+  try {
+    return pickWorker(fleet.list(), job, warmWorker);
+  } finally {
+    mark(true);
+  }
 }
