@@ -30,6 +30,9 @@ export function jobInfo(job: Job, lease: LeaseRecord | undefined, outcome?: JobO
   } else if (outcome?.kind === "failed-before-start") {
     info.state = "failed";
     info.reason = outcome.reason;
+  } else if (outcome?.kind === "cancelled") {
+    info.state = "abandoned";
+    info.reason = `cancelled (signal ${outcome.signal})`;
   }
   return info;
 }
@@ -43,5 +46,6 @@ export function describe(spec: JobSpec): string {
 export function describeOutcome(o: JobOutcomeMsg): string {
   if (o.kind === "remote") return `exit ${o.exitCode} in ${Math.round(o.remoteMs)} ms`;
   if (o.kind === "local") return `ran locally (exit ${o.exitCode}): ${o.reason}`;
+  if (o.kind === "cancelled") return `cancelled (signal ${o.signal})`;
   return `failed before start: ${o.reason}`;
 }

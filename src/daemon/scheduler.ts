@@ -233,6 +233,10 @@ export class Scheduler {
         this.d.store.setAffinity(spec.projectRoot, lease.workerId);
       }
       if (job) this.jobs.finish(job, outcome.exitCode);
+    } else if (outcome.kind === "cancelled") {
+      // No result: nothing for the timing history, and followers build for themselves.
+      h.bump("abandoned_jobs");
+      if (job) this.jobs.abandon(job, `the leader was cancelled (signal ${outcome.signal})`);
     } else {
       h.bump("local_jobs");
       if (outcome.kind === "failed-before-start") {

@@ -182,8 +182,8 @@ function toOutcome(r: JobResult, signal: number | undefined): JobOutcome {
   switch (r.kind) {
     case "exit":
       return { kind: "remote", exitCode: r.exitCode, remoteMs: r.remoteMs };
-    case "cancelled":
-      return { kind: "remote", exitCode: 128 + (signal ?? r.signal), remoteMs: 0 };
+    case "cancelled": // followers must not inherit our 128+N: they build for themselves
+      return { kind: "cancelled", signal: signal ?? r.signal };
     case "fallback":
       return { kind: "failed-before-start", reason: r.reason };
     case "attach":

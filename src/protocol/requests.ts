@@ -76,6 +76,8 @@ export const jobOutcome = v.variant("kind", [
     reason: text,
   }),
   v.object({ kind: v.literal("failed-before-start"), reason: text }),
+  /** rch got a signal (Ctrl-C, SIGTERM, timeout) and stopped the build: no result to share. */
+  v.object({ kind: v.literal("cancelled"), signal: v.pipe(v.number(), v.integer(), v.minValue(0)) }),
 ]);
 
 export const releaseRequest = v.object({

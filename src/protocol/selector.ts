@@ -30,7 +30,8 @@ export interface SelectRequest {
 export type JobOutcome =
   | { kind: "remote"; exitCode: number; remoteMs: number }
   | { kind: "local"; exitCode: number; localMs: number; reason: string }
-  | { kind: "failed-before-start"; reason: string };
+  | { kind: "failed-before-start"; reason: string }
+  | { kind: "cancelled"; signal: number };
 
 export interface Lease {
   worker: WorkerConfig;

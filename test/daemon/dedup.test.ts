@@ -170,6 +170,20 @@ test("a leader that falls back to local does not hand its exit code to followers
   if (again.kind === "worker") await again.lease.release({ kind: "remote", exitCode: 0, remoteMs: 1 });
 });
 
+test("a leader cancelled by a signal: its followers build for themselves, and no timing is recorded", async () => {
+  const spec = job({ projectRoot: "/p/cancelled", kind: "make cancel", sourceState: "z" });
+  const leader = await selector(rch).select(spec);
+  if (leader.kind !== "worker") throw new Error("expected a lease");
+  const following = follow(await selector(rch).select(spec)).catch((e: unknown) => e);
+  await leader.lease.release({ kind: "cancelled", signal: 2 });
+  const err = await following;
+  expect(err).toBeInstanceOf(AttachAbandonedError); // not exit 130: that agent was not interrupted
+  expect((err as Error).message).toContain("cancelled (signal 2)");
+  expect(await selector(rch).get("/p/cancelled", "make cancel")).toEqual({});
+  const recent = (await admin(rch).status(50)).jobs.recent.find((j) => j.project === "/p/cancelled");
+  expect(recent).toMatchObject({ state: "abandoned", reason: "cancelled (signal 2)" });
+});
+
 test("dedup wall time: 8 identical jobs take about as long as one", async () => {
   const one = job({ projectRoot: "/p/wall", sourceState: "w1" });
   const t0 = performance.now();
