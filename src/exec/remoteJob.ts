@@ -71,6 +71,11 @@ export async function runRemoteJob(ctx: JobContext): Promise<JobResult> {
   };
 
   let current = startRun();
+  /** The session started before the scan is not wanted: it exits without touching the copy. */
+  const dropRun = async (): Promise<void> => {
+    current.run.send(syncHeader("abort"));
+    await current.run.finish();
+  };
   const t1 = performance.now();
   const scan: TreeScan = scanTree(plan.root, plan.keep);
   report.detail(`scan: ${scan.files} files in ${(performance.now() - t1).toFixed(1)} ms`);
@@ -80,20 +85,17 @@ export async function runRemoteJob(ctx: JobContext): Promise<JobResult> {
   }
   const outside = cargoPathOutsideRoot(plan.root, scan.cargoFiles);
   if (outside) {
-    current.run.send(syncHeader("abort"));
-    await current.run.finish();
+    await dropRun();
     return { kind: "fallback", reason: `a cargo path reaches outside the project (${outside})` };
   }
   // Waiting for the worker's copy of the project ends with a signal, too.
   const claim = ctx.claim ? await untilAborted(ctx.claim(scan.hash), ctx.abort) : ({ kind: "lead" } as Claim);
   if (claim === ABORTED) {
-    current.run.send(syncHeader("abort"));
-    await current.run.finish();
+    await dropRun();
     return { kind: "cancelled", signal: 0 };
   }
   if (claim.kind !== "lead") {
-    current.run.send(syncHeader("abort"));
-    await current.run.finish();
+    await dropRun();
     return claim.kind === "follow"
       ? { kind: "attach", attachment: claim.attachment }
       : { kind: "fallback", reason: claim.reason };
@@ -111,8 +113,7 @@ export async function runRemoteJob(ctx: JobContext): Promise<JobResult> {
       full,
     });
     if (sync.kind === "failed") {
-      current.run.send(syncHeader("abort"));
-      await current.run.finish();
+      await dropRun();
       return { kind: "fallback", reason: `sync to ${worker.id} failed: ${sync.reason}` };
     }
     report.detail(describeSync(sync, scan.files, worker.id));
