@@ -3,8 +3,6 @@
 import type { Command } from "commander";
 import { type GlobalOptions, Output } from "./output.ts";
 
-export const RCH_VERSION = "0.1.0";
-
 export type Action = (out: Output, ...args: never[]) => Promise<number> | number;
 
 /** Wraps a command action so it gets an Output built from the global flags and sets the exit code. */

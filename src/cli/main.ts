@@ -1,7 +1,7 @@
 // The command table. Each subcommand lives in its own file and registers itself here; actions
 // return an exit code (or throw a CliError), and this is the one place that turns failures into text.
 import { Command, CommanderError, Option } from "commander";
-import { RCH_VERSION } from "./action.ts";
+import { BUILD } from "../protocol/build.ts";
 import { registerClassify } from "./commands/classify.ts";
 import { registerConfig } from "./commands/config.ts";
 import { registerDaemon } from "./commands/daemon.ts";
@@ -15,7 +15,7 @@ import { Output } from "./output.ts";
 export function buildProgram(): Command {
   const program = new Command("rch")
     .description("Remote Compilation Helper: runs AI agents' builds on SSH workers")
-    .version(RCH_VERSION, "--version")
+    .version(BUILD.id, "--version")
     .addOption(new Option("--format <format>", "output format").choices(["text", "json"]).default("text"))
     .option("-q, --quiet", "suppress non-error output")
     .option("-v, --verbose", "more detail on stderr")

@@ -4,6 +4,7 @@
 import { loadConfig } from "../config/load.ts";
 import { userConfigFile, workersFile } from "../config/paths.ts";
 import { formatIssue } from "../config/validate.ts";
+import type { BuildIdentity } from "../protocol/build.ts";
 import type { DaemonPaths } from "../protocol/paths.ts";
 import { PROTOCOL_VERSION } from "../protocol/requests.ts";
 import type { StatusSnapshot } from "../protocol/status.ts";
@@ -17,7 +18,7 @@ import { Scheduler } from "./scheduler.ts";
 import { Store } from "./store.ts";
 
 export interface BuildOptions {
-  version: string;
+  build: BuildIdentity;
   paths: DaemonPaths;
   log: Logger;
   leaseTtlMs: number;
@@ -41,6 +42,7 @@ function ring(size: number) {
 
 export interface BuiltContext extends DaemonContext {
   setShutdownHandler(fn: (why: string) => void): void;
+  setRetireHandler(fn: (why: string) => void): void;
   watchedFiles: string[];
 }
 
@@ -61,6 +63,7 @@ export function buildContext(o: BuildOptions): BuiltContext {
   });
   let stopping = false;
   let onShutdown: (why: string) => void = () => {};
+  let onRetire: (why: string) => void = () => {};
 
   const applyWorkers = (workers: typeof loaded.workers) => {
     const { added, removed } = fleet.update(workers, ctx.config.daemon);
@@ -79,7 +82,7 @@ export function buildContext(o: BuildOptions): BuiltContext {
   };
 
   const ctx: DaemonContext = {
-    version: o.version,
+    build: o.build,
     startedAt: Date.now(),
     paths: o.paths,
     config: loaded.config,
@@ -124,7 +127,7 @@ export function buildContext(o: BuildOptions): BuiltContext {
     status(recent): StatusSnapshot {
       return {
         daemon: {
-          version: o.version,
+          version: o.build.id,
           protocol: PROTOCOL_VERSION,
           pid: process.pid,
           startedAt: ctx.startedAt,
@@ -145,6 +148,11 @@ export function buildContext(o: BuildOptions): BuiltContext {
       stopping = true;
       onShutdown(why);
     },
+    retire(why) {
+      if (stopping) return;
+      stopping = true;
+      onRetire(why);
+    },
   };
   health = new HealthMonitor({
     fleet,
@@ -157,6 +165,9 @@ export function buildContext(o: BuildOptions): BuiltContext {
   return Object.assign(ctx, {
     setShutdownHandler(fn: (why: string) => void) {
       onShutdown = fn;
+    },
+    setRetireHandler(fn: (why: string) => void) {
+      onRetire = fn;
     },
     watchedFiles: [userConfigFile(), workersFile()],
   });

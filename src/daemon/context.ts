@@ -1,6 +1,7 @@
 // What a request handler may use: the daemon's state and its few actions. Handlers get this
 // instead of importing the daemon, which keeps them small and testable in-process.
 import type { Config } from "../config/schema.ts";
+import type { BuildIdentity } from "../protocol/build.ts";
 import type { DaemonPaths } from "../protocol/paths.ts";
 import type { Response } from "../protocol/responses.ts";
 import type { StatusSnapshot } from "../protocol/status.ts";
@@ -29,7 +30,7 @@ export interface ReloadResult {
 }
 
 export interface DaemonContext {
-  readonly version: string;
+  readonly build: BuildIdentity;
   readonly startedAt: number;
   readonly paths: DaemonPaths;
   config: Config;
@@ -46,5 +47,9 @@ export interface DaemonContext {
   reload(why: string): ReloadResult;
   status(recent: number): StatusSnapshot;
   shutdown(why: string): void;
+  /** Hands the socket and the daemon lock over to a newer daemon at once, keeps serving the
+   * connections it has (running builds, their followers, waiters), and exits when the last one
+   * closes. */
+  retire(why: string): void;
   readonly stopping: boolean;
 }

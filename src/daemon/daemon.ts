@@ -1,9 +1,12 @@
 // rchd's lifecycle: become the one daemon for this socket (flock), listen, run heartbeats, the
 // lease sweeper, the config watcher and (opt-in) metrics; on SIGTERM/SIGINT or a `shutdown`
-// request stop cleanly and remove the socket. SIGHUP reloads the configuration.
+// request stop cleanly and remove the socket. SIGHUP reloads the configuration. A `retire` request
+// (a newer rch found this daemon running) hands the socket and the lock over at once and keeps
+// serving the connections already open until the last one closes.
 import { statSync } from "node:fs";
 import type { SocketListener } from "bun";
 import { loadConfig } from "../config/load.ts";
+import type { BuildIdentity } from "../protocol/build.ts";
 import { pathsFromConfig } from "../protocol/paths.ts";
 import { buildContext } from "./build.ts";
 import type { Probe } from "./health.ts";
@@ -15,7 +18,7 @@ import { listen } from "./server.ts";
 import { watchFiles } from "./watch.ts";
 
 export interface DaemonOptions {
-  version: string;
+  build: BuildIdentity;
   /** Lease time-to-live without a renew; clients renew every third of it. */
   leaseTtlMs?: number;
   /** false: no ssh heartbeats, every worker counts as healthy (benchmarks with simulated workers). */
@@ -37,7 +40,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   prepareSocketDir(paths.socket, log);
   const lock = acquireDaemonLock(paths);
   const ctx = buildContext({
-    version: opts.version,
+    build: opts.build,
     paths,
     log,
     leaseTtlMs: opts.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS,
@@ -45,8 +48,12 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   });
   const idleGc = new IdleCollector();
   let server: SocketListener<unknown>;
+  const connections: { open: number; onClose?: () => void } = { open: 0 };
   try {
-    server = listen(ctx, paths.socket, { onTraffic: () => idleGc.touch() }) as SocketListener<unknown>;
+    server = listen(ctx, paths.socket, {
+      onTraffic: () => idleGc.touch(),
+      connections,
+    }) as SocketListener<unknown>;
   } catch (e) {
     ctx.health.stop();
     ctx.store.close();
@@ -54,11 +61,12 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     throw e;
   }
   const socketId = fileId(paths.socket);
+  let retired = false;
   const sweeper = setInterval(() => {
     ctx.scheduler.sweep();
     // Someone deleted or replaced our socket (a removed test dir, a new daemon after a manual
     // cleanup): no client can reach this daemon any more, so it must not linger.
-    if (fileId(paths.socket) !== socketId) ctx.shutdown("socket file removed or replaced");
+    if (!retired && fileId(paths.socket) !== socketId) ctx.shutdown("socket file removed or replaced");
   }, 500);
   const watcher = watchFiles(ctx.watchedFiles, () => ctx.reload("file changed"));
   const port = ctx.config.daemon.metrics_port;
@@ -74,7 +82,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const workers = ctx.fleet.list();
   const slots = workers.reduce((n, w) => n + w.config.total_slots, 0);
   log.info(
-    `rchd ${opts.version} (pid ${process.pid}) listening on ${paths.socket}: ${workers.length} worker(s), ${slots} slot(s)` +
+    `rchd ${opts.build.id} (pid ${process.pid}) listening on ${paths.socket}: ${workers.length} worker(s), ${slots} slot(s)` +
       (opts.heartbeats === false ? ", heartbeats simulated" : ""),
   );
   for (const issue of ctx.configIssues) log.warn(`config: ${issue}`);
@@ -89,7 +97,23 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   };
   process.on("uncaughtException", onCrash);
   process.on("unhandledRejection", onCrash);
-  const stopped = new Promise<string>((resolve) => ctx.setShutdownHandler(resolve));
+  const stopped = new Promise<string>((resolve) => {
+    ctx.setShutdownHandler(resolve);
+    ctx.setRetireHandler((why) => {
+      // Let go of everything a successor needs — the listening socket, its file, the lock — right
+      // now; the builds already talking to us finish with us.
+      retired = true;
+      server.stop(false);
+      removeDaemonFiles(paths);
+      lock.release();
+      log.info(`retiring (${why}): handed the socket over; ${connections.open} connection(s) still served`);
+      const whenIdle = () => {
+        if (connections.open === 0) resolve(`retired: ${why}`);
+      };
+      connections.onClose = whenIdle;
+      whenIdle();
+    });
+  });
   const onSignal = (sig: NodeJS.Signals) => ctx.shutdown(sig);
   const onHup = () => ctx.reload("SIGHUP");
   process.on("SIGTERM", onSignal);
@@ -109,9 +133,9 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   metrics?.stop();
   ctx.health.stop();
   server.stop(true); // also drops connected clients: their leases die with this daemon anyway
-  removeDaemonFiles(paths);
+  if (!retired) removeDaemonFiles(paths);
   ctx.store.close();
-  lock.release();
+  if (!retired) lock.release();
   log.info("stopped");
   log.flush();
   return 0;

@@ -142,6 +142,9 @@ function dispatch(ctx: DaemonContext, conn: Conn, line: string): void {
 export interface ListenOptions {
   /** Called once per chunk of bytes received (the idle collector's traffic signal). */
   onTraffic?: () => void;
+  /** Kept up to date with the number of open client connections, and called when one closes
+   * (a retiring daemon exits after the last one). */
+  connections?: { open: number; onClose?: () => void };
 }
 
 export function listen(
@@ -150,6 +153,7 @@ export function listen(
   opts: ListenOptions = {},
 ): SocketListener<ConnData> {
   const onTraffic = opts.onTraffic ?? (() => {});
+  const count = opts.connections ?? { open: 0 };
   rmSync(socketPath, { force: true }); // stale: we hold the daemon lock, so no live daemon owns it
   const oldMask = process.umask(0o177); // the socket is born 0600: no window where others may connect
   try {
@@ -157,6 +161,7 @@ export function listen(
       unix: socketPath,
       socket: {
         open(socket) {
+          count.open++;
           socket.data = wrap(socket, ctx);
         },
         data(socket, chunk) {
@@ -175,7 +180,9 @@ export function listen(
           socket.data.writer.drain();
         },
         close(socket) {
+          count.open--;
           closed(ctx, socket.data);
+          count.onClose?.();
         },
         error(socket, e) {
           ctx.log.debug(`conn ${socket.data?.conn.id}: ${e.message}`);

@@ -1,12 +1,11 @@
 // `rch exec` for one command: plan → select → sync → run → return → exit, and fail-open to a
 // local run whenever anything before the remote start fails (or the connection drops mid-build).
 
-import { AttachAbandonedError } from "../protocol/attach.ts";
-import type { Attachment, JobOutcome, Lease, TimingStore } from "../protocol/selector.ts";
+import { AttachAbandonedError } from "../client/attach.ts";
+import type { Attachment, FleetService, JobOutcome, Lease, TimingStore } from "../protocol/selector.ts";
 import { signalNumber } from "../ssh/proc.ts";
 import { ABORTED, untilAborted } from "./abortable.ts";
 import type { Assignment } from "./argv.ts";
-import { closeSelector, createSelector, createTimingStore } from "./createSelector.ts";
 import { dryRunLines } from "./dryRun.ts";
 import { runLocal } from "./local.ts";
 import { type ExecPlan, makePlan } from "./plan.ts";
@@ -20,6 +19,9 @@ export interface PipelineInput {
   cwd: string;
   env: NodeJS.ProcessEnv;
   report: ExecReporter;
+  /** Who picks workers and keeps timing history (the daemon client; tests may pass their own).
+   * Closed when the pipeline ends. */
+  fleet: FleetService;
 }
 
 const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
@@ -64,13 +66,13 @@ export async function runPipeline(inp: PipelineInput): Promise<number> {
   try {
     return await pipeline(inp);
   } finally {
-    closeSelector();
+    inp.fleet.close();
   }
 }
 
 async function pipeline(inp: PipelineInput): Promise<number> {
   const { report } = inp;
-  const timings = createTimingStore();
+  const timings = inp.fleet;
   const planned = await makePlan({ ...inp, timings });
   if (planned.kind === "local") {
     report.detail(`running locally: ${planned.reason}`);
@@ -87,7 +89,7 @@ async function pipeline(inp: PipelineInput): Promise<number> {
   let result: JobResult;
   let lease: Lease | undefined;
   try {
-    result = await remotePart(plan, guard, report, (l) => {
+    result = await remotePart(plan, inp.fleet, guard, report, (l) => {
       lease = l;
     });
   } catch (e) {
@@ -120,12 +122,13 @@ async function pipeline(inp: PipelineInput): Promise<number> {
 
 async function remotePart(
   plan: ExecPlan,
+  fleet: FleetService,
   guard: SignalGuard,
   report: ExecReporter,
   onLease: (l: Lease) => void,
 ): Promise<JobResult> {
   const t0 = performance.now();
-  const selecting = createSelector().select({
+  const selecting = fleet.select({
     projectRoot: plan.root,
     kind: plan.family.kind,
     argv: [...plan.assignments.map(([k, v]) => `${k}=${v}`), ...plan.argv],

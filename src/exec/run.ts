@@ -1,5 +1,6 @@
 // Entry of `rch exec -- ARGV…`: splits the argv, runs wrappers locally around a nested rch exec,
 // hands real commands to the pipeline. Returns the exit code; never throws for a build problem.
+import type { FleetService } from "../protocol/selector.ts";
 import { type ParsedArgv, parseExecArgv } from "./argv.ts";
 import { runLocal } from "./local.ts";
 import { runPipeline } from "./pipeline.ts";
@@ -13,6 +14,8 @@ export interface ExecInput {
   report: ExecReporter;
   /** How to start this rch again (for wrappers): e.g. ["/usr/local/bin/rch"]. */
   self: string[];
+  /** The fleet (the daemon client): connected lazily, only if the command may run remotely. */
+  fleet(): FleetService;
 }
 
 export async function runExec(inp: ExecInput): Promise<number> {
@@ -25,6 +28,7 @@ export async function runExec(inp: ExecInput): Promise<number> {
         cwd: inp.cwd,
         env: inp.env,
         report: inp.report,
+        fleet: inp.fleet(),
       });
     case "wrapped":
       return (

@@ -126,6 +126,8 @@ export const drainRequest = v.object({ type: v.literal("drain"), id, workerId })
 export const enableRequest = v.object({ type: v.literal("enable"), id, workerId });
 export const reloadRequest = v.object({ type: v.literal("reload"), id });
 export const shutdownRequest = v.object({ type: v.literal("shutdown"), id });
+/** A newer rch met this daemon: hand the socket over now, finish serving the open connections. */
+export const retireRequest = v.object({ type: v.literal("retire"), id, reason: text });
 export const benchmarkRequest = v.object({
   type: v.literal("benchmark"),
   id,
@@ -151,6 +153,7 @@ export const requestSchemas = {
   enable: enableRequest,
   reload: reloadRequest,
   shutdown: shutdownRequest,
+  retire: retireRequest,
   benchmark: benchmarkRequest,
 } as const;
 

@@ -32,7 +32,10 @@ export const helloResponse = v.object({
   type: v.literal("hello"),
   id,
   protocol: v.number(),
+  /** The daemon's build identity (protocol/build.ts); builtAt is absent from daemons older than
+   * the upgrade check, which then count as outdated. */
   version: v.string(),
+  builtAt: v.optional(v.number()),
   pid: v.number(),
   startedAt: v.number(),
 });

@@ -1,37 +1,25 @@
 // The seam between `rch exec` and whoever picks workers: the daemon client in this folder
 // implements it, and the exec pipeline only ever sees these types.
+import type * as v from "valibot";
 import type { WorkerConfig } from "../config/schema.ts";
+import type { jobOutcome, jobSpec } from "./requests.ts";
+import type { timingResponse } from "./responses.ts";
 
 /** Coarse command kind for timing history and dedup: the family plus its subcommand. */
 export type CommandKind = string; // e.g. "cargo build", "cargo test", "make", "bun test"
 
-export interface SelectRequest {
-  projectRoot: string;
+/**
+ * What `rch exec` asks for: the wire's job spec (requests.ts documents each field). `tags`
+ * defaults to RCH_TAGS; `sourceState` is "" when the caller selects before scanning its tree
+ * (rch exec does: its scan overlaps the ssh session set-up) and claims later.
+ */
+export type SelectRequest = Omit<v.InferInput<typeof jobSpec>, "kind" | "preferredWorkers"> & {
   kind: CommandKind;
-  /** The full argv after `rch exec --`, including leading NAME=value words. */
-  argv: string[];
-  /** Environment that will be applied remotely (config [environment] + allowlisted vars). */
-  env: Record<string, string>;
-  /**
-   * Fingerprint of the local source tree (what would be synced); "" when the caller selects
-   * before scanning (rch exec does: its scan overlaps the ssh session set-up).
-   */
-  sourceState: string;
   preferredWorkers: string[];
-  /** RCH_WORKER: only this worker. */
-  forcedWorker?: string;
-  /** RCH_WORKERS: only these workers. */
-  allowedWorkers?: string[];
-  /** The build's outputs live only where syncs never touch (cargo's target dir), so it may
-   * share the worker's copy of the project with other such builds; otherwise it has it alone. */
-  sharedCopy?: boolean;
-}
+};
 
-export type JobOutcome =
-  | { kind: "remote"; exitCode: number; remoteMs: number }
-  | { kind: "local"; exitCode: number; localMs: number; reason: string }
-  | { kind: "failed-before-start"; reason: string }
-  | { kind: "cancelled"; signal: number };
+/** How a leased job ended, as the daemon records it (the wire's `release` outcome). */
+export type JobOutcome = v.InferOutput<typeof jobOutcome>;
 
 export interface Lease {
   worker: WorkerConfig;
@@ -78,13 +66,13 @@ export interface WorkerSelector {
   select(req: SelectRequest): Promise<Selection>;
 }
 
-/** Timing history per project and command kind (design §4 step 1). */
-export interface TimingStats {
-  localMs?: number;
-  remoteMs?: number;
-}
+/** Timing history per project and command kind (rch exec's timing gate). */
+export type TimingStats = Omit<v.InferOutput<typeof timingResponse>, "type" | "id">;
 
 export interface TimingStore {
   get(projectRoot: string, kind: CommandKind): Promise<TimingStats>;
   record(projectRoot: string, kind: CommandKind, where: "local" | "remote", ms: number): Promise<void>;
 }
+
+/** The fleet as `rch exec` sees it: selection plus timing history; close() lets the process exit. */
+export type FleetService = WorkerSelector & TimingStore & { close(): void };

@@ -4,7 +4,7 @@
 // does), so this suite does not depend on the exec pipeline.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { Writable } from "node:stream";
-import { AttachAbandonedError } from "../../src/protocol/attach.ts";
+import { AttachAbandonedError } from "../../src/client/attach.ts";
 import type { Lease, Selection } from "../../src/protocol/selector.ts";
 import { type Fleet, sshArgs, startFleet } from "../bed/fleet.ts";
 import { run } from "../bed/proc.ts";

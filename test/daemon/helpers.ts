@@ -5,10 +5,11 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { join, resolve } from "node:path";
 import { type Subprocess, spawn } from "bun";
 import { stringify } from "smol-toml";
+import { DaemonClient } from "../../src/client/admin.ts";
+import { Connection } from "../../src/client/connection.ts";
+import { createDaemonSelector, type DaemonSelector } from "../../src/client/daemonSelector.ts";
+import type { ClientOptions } from "../../src/client/link.ts";
 import { type Config, defaultConfig } from "../../src/config/schema.ts";
-import { DaemonClient } from "../../src/protocol/admin.ts";
-import { type ClientOptions, createDaemonSelector, type DaemonSelector } from "../../src/protocol/client.ts";
-import { Connection } from "../../src/protocol/connection.ts";
 import { type DaemonPaths, daemonPaths } from "../../src/protocol/paths.ts";
 import type { Fleet } from "../bed/fleet.ts";
 

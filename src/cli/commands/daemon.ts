@@ -3,10 +3,11 @@
 // ten `rch exec` still yields one daemon.
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { type Command, Option } from "commander";
+import { DaemonClient } from "../../client/admin.ts";
 import { AlreadyRunningError, readPid } from "../../daemon/lifecycle.ts";
-import { DaemonClient } from "../../protocol/admin.ts";
+import { BUILD } from "../../protocol/build.ts";
 import { isLocked } from "../../protocol/flock.ts";
-import { action, RCH_VERSION } from "../action.ts";
+import { action } from "../action.ts";
 import { CliError } from "../errors.ts";
 import type { Output } from "../output.ts";
 import { NOT_RUNNING_EXIT } from "./status.ts";
@@ -16,7 +17,7 @@ async function run(_out: Output, o: { heartbeat: boolean; leaseTtlMs?: string })
   const { runDaemon } = await import("../../daemon/daemon.ts");
   try {
     const code = await runDaemon({
-      version: RCH_VERSION,
+      build: BUILD,
       heartbeats: o.heartbeat,
       ...(o.leaseTtlMs ? { leaseTtlMs: Number(o.leaseTtlMs) } : {}),
     });

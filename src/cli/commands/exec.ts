@@ -2,6 +2,7 @@
 // here before loading the command table (it runs inside every offloaded agent command); the
 // commander registration below exists for `rch --help` and `rch exec --help`.
 import type { Command } from "commander";
+import { createDaemonSelector } from "../../client/daemonSelector.ts";
 import { parseBool } from "../../config/env.ts";
 import type { ExecReporter } from "../../exec/report.ts";
 import { runExec } from "../../exec/run.ts";
@@ -59,6 +60,7 @@ export async function runExecCommand(argv: string[]): Promise<number> {
     env: process.env,
     report: stderrReporter(verbose),
     self: selfArgv(),
+    fleet: () => createDaemonSelector(),
   });
 }
 

@@ -1,7 +1,7 @@
 // rch status [--workers] [--jobs] [--stats] [--watch]: the daemon's view of the fleet. Status
 // does not start the daemon: "not running" is the honest answer to "what is rchd doing?".
 import type { Command } from "commander";
-import { DaemonClient } from "../../protocol/admin.ts";
+import { DaemonClient } from "../../client/admin.ts";
 import type { StatusSnapshot } from "../../protocol/status.ts";
 import { action } from "../action.ts";
 import { CliError } from "../errors.ts";
@@ -38,7 +38,7 @@ function pick(s: StatusSnapshot, o: StatusOpts): unknown {
   };
 }
 
-function notRunning(client: DaemonClient, e: unknown): CliError {
+function notRunning(e: unknown): CliError {
   return new CliError(
     `rchd is not running (${(e as Error).message})`,
     NOT_RUNNING_EXIT,
@@ -91,7 +91,7 @@ async function status(out: Output, o: StatusOpts): Promise<number> {
   try {
     s = await client.status(recent);
   } catch (e) {
-    throw notRunning(client, e);
+    throw notRunning(e);
   } finally {
     client.close();
   }

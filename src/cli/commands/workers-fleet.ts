@@ -3,9 +3,9 @@
 // live in workers.ts; both add to the one `workers` command (see registerFleetWorkers).
 import type { Command } from "commander";
 import pc from "picocolors";
+import { DaemonClient } from "../../client/admin.ts";
+import { DaemonError } from "../../client/connection.ts";
 import { loadConfig } from "../../config/load.ts";
-import { DaemonClient } from "../../protocol/admin.ts";
-import { DaemonError } from "../../protocol/connection.ts";
 import { action } from "../action.ts";
 import { CliError } from "../errors.ts";
 import type { Output } from "../output.ts";

@@ -1,4 +1,5 @@
-// status, drain, enable, reload, shutdown: the operator's requests.
+// status, drain, enable, reload, shutdown, retire: the operator's requests (retire comes from a
+// newer rch client that found this daemon outdated).
 import type { RequestOf } from "../../protocol/requests.ts";
 import type { Response } from "../../protocol/responses.ts";
 import type { Conn, DaemonContext } from "../context.ts";
@@ -47,4 +48,10 @@ export function reload(ctx: DaemonContext, _conn: Conn, req: RequestOf<"reload">
 export function shutdown(ctx: DaemonContext, _conn: Conn, req: RequestOf<"shutdown">): Response {
   setImmediate(() => ctx.shutdown("requested by a client"));
   return { type: "ok", id: req.id, message: `rchd (pid ${process.pid}) is stopping` };
+}
+
+export function retire(ctx: DaemonContext, _conn: Conn, req: RequestOf<"retire">): Response {
+  // Before the reply: once the client reads it, the socket and the lock are free for a successor.
+  ctx.retire(req.reason);
+  return { type: "ok", id: req.id, message: `rchd (pid ${process.pid}, ${ctx.build.id}) is handing over` };
 }

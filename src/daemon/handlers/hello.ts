@@ -19,7 +19,8 @@ export function hello(ctx: DaemonContext, conn: Conn, req: RequestOf<"hello">): 
     type: "hello",
     id: req.id,
     protocol: PROTOCOL_VERSION,
-    version: ctx.version,
+    version: ctx.build.id,
+    builtAt: ctx.build.builtAt,
     pid: process.pid,
     startedAt: ctx.startedAt,
   };

@@ -1,6 +1,6 @@
 // What can go wrong talking to rchd, as named errors. The selector turns every one of them into
 // a "local" selection; the operator commands turn them into a message.
-import type { ErrorCode } from "./responses.ts";
+import type { ErrorCode } from "../protocol/responses.ts";
 
 export class DaemonUnavailableError extends Error {
   override name = "DaemonUnavailableError";

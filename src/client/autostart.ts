@@ -5,9 +5,9 @@
 import { spawn } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, renameSync, statSync } from "node:fs";
 import { dirname } from "node:path";
+import { isLocked, tryLock } from "../protocol/flock.ts";
+import type { DaemonPaths } from "../protocol/paths.ts";
 import { Connection, DaemonUnavailableError, type OpenOptions } from "./connection.ts";
-import { isLocked, tryLock } from "./flock.ts";
-import type { DaemonPaths } from "./paths.ts";
 
 export interface ConnectOptions extends OpenOptions {
   paths: DaemonPaths;

@@ -4,11 +4,11 @@
 // everything pending. The socket itself is unref'd so it never keeps a finished rch alive.
 import type { Socket } from "bun";
 import * as v from "valibot";
+import { encodeLine, LineDecoder } from "../protocol/framing.ts";
+import { PROTOCOL_VERSION, type RequestInput } from "../protocol/requests.ts";
+import { errorResponse, type HelloResponse, helloResponse } from "../protocol/responses.ts";
+import { SocketWriter } from "../protocol/wire.ts";
 import { DaemonError, DaemonUnavailableError, ProtocolError, RequestTimeoutError } from "./errors.ts";
-import { encodeLine, LineDecoder } from "./framing.ts";
-import { PROTOCOL_VERSION, type RequestInput } from "./requests.ts";
-import { errorResponse, type HelloResponse, helloResponse } from "./responses.ts";
-import { SocketWriter } from "./wire.ts";
 
 type Pending = { onMessage(msg: Record<string, unknown>): void; fail(e: Error): void };
 type WithoutId<T> = T extends unknown ? Omit<T, "id"> : never;

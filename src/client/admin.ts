@@ -1,7 +1,6 @@
 // The operator's requests (rch status, rch daemon …, rch workers drain|enable|benchmark).
 // Unlike the selector these surface errors: a person asked, and "it did not work" is the answer.
-import { type ClientOptions, DaemonLink } from "./client.ts";
-import type { Connection } from "./connection.ts";
+
 import {
   type BenchmarkResult,
   benchmarkResponse,
@@ -10,8 +9,10 @@ import {
   type ReloadedResponse,
   reloadedResponse,
   statusResponse,
-} from "./responses.ts";
-import type { StatusSnapshot } from "./status.ts";
+} from "../protocol/responses.ts";
+import type { StatusSnapshot } from "../protocol/status.ts";
+import type { Connection } from "./connection.ts";
+import { type ClientOptions, DaemonLink } from "./link.ts";
 
 const TIMEOUT_MS = 5000;
 /** A benchmark takes ~1.5 s per worker, sequentially. */
@@ -21,7 +22,8 @@ export class DaemonClient {
   readonly link: DaemonLink;
 
   constructor(opts: ClientOptions = {}) {
-    this.link = new DaemonLink({ clientName: "rch cli", ...opts });
+    // Operator commands look at (or stop) whatever daemon runs; only builds replace an old one.
+    this.link = new DaemonLink({ clientName: "rch cli", replaceOutdated: false, ...opts });
   }
 
   get paths() {

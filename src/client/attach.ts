@@ -3,9 +3,9 @@
 // died, fell back locally, the daemon went away or went silent) follow() rejects with
 // AttachAbandonedError, and `rch exec` runs the build itself — a follower never hangs.
 
+import { followPush } from "../protocol/responses.ts";
+import type { Attachment } from "../protocol/selector.ts";
 import { type Connection, DaemonError } from "./connection.ts";
-import { followPush } from "./responses.ts";
-import type { Attachment } from "./selector.ts";
 
 /** The daemon sends a keep-alive every 5 s; this much silence means it is gone or hung. */
 export const FOLLOW_IDLE_TIMEOUT_MS = 30_000;

@@ -2,10 +2,10 @@
 // and releases it exactly once. If the daemon dies mid-job the build carries on regardless; the
 // release is then best-effort (a new daemon never knew the lease, so no slot can leak).
 import type { WorkerConfig } from "../config/schema.ts";
+import { claimResponse, okResponse, renewedResponse } from "../protocol/responses.ts";
+import type { Claim, JobOutcome, Lease } from "../protocol/selector.ts";
 import { ClientAttachment } from "./attach.ts";
 import { type Connection, DaemonError } from "./connection.ts";
-import { claimResponse, okResponse, renewedResponse } from "./responses.ts";
-import type { Claim, JobOutcome, Lease } from "./selector.ts";
 
 /** Output is forwarded in pieces well under the daemon's line limit. */
 const MAX_CHUNK = 1 << 20;
