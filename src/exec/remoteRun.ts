@@ -55,6 +55,8 @@ export class RemoteRun {
   private cancelledBy: number | undefined;
   private readonly pendingStdout: Uint8Array[] = [];
   private done: Promise<RemoteOutcome> | undefined;
+  /** A write to ssh's stdin failed (ssh is gone): later writes are not attempted. */
+  private stdinBroken = false;
 
   constructor(private readonly o: RemoteRunOptions) {}
 
@@ -71,14 +73,23 @@ export class RemoteRun {
     this.done ??= this.run();
   }
 
-  /** Writes to the remote stdin (the sync header, an inline tar); the pipe then stays open. */
+  /**
+   * Writes to the remote stdin (the sync header, an inline tar); the pipe then stays open. A
+   * write to an ssh that died or never connected (refused, timed out, reset) fails with EPIPE —
+   * at once or when the buffered bytes are flushed — and that is not an error of its own: run()
+   * reports how ssh ended, with ssh's own words.
+   */
   send(data: Uint8Array): void {
-    if (!this.proc || data.length === 0) return;
+    if (!this.proc || data.length === 0 || this.stdinBroken) return;
+    const broken = () => {
+      this.stdinBroken = true;
+    };
     try {
       this.proc.stdin.write(data);
-      void this.proc.stdin.flush();
+      const flushed = this.proc.stdin.flush();
+      if (flushed instanceof Promise) flushed.catch(broken);
     } catch {
-      // ssh is gone: run() reports how it ended
+      broken();
     }
   }
 
@@ -174,6 +185,11 @@ export class RemoteRun {
    * KILLs whatever is left. Waits up to 5 s for ssh to finish.
    */
   async cancel(signal: number): Promise<void> {
+    // Called from signal handlers and stream pumps that cannot wait for it: never rejects.
+    await this.stop(signal).catch(() => {});
+  }
+
+  private async stop(signal: number): Promise<void> {
     if (this.cancelledBy !== undefined || !this.proc) return;
     this.cancelledBy = signal;
     const proc = this.proc;
@@ -200,7 +216,8 @@ export class RemoteRun {
     // for its sync header, and the closed stdin below ends it at once.
     let done = this.start ? await exitedWithin(GRACE_MS) : false;
     try {
-      proc.stdin.end();
+      const ended = proc.stdin.end();
+      if (ended instanceof Promise) ended.catch(() => {}); // EPIPE: ssh is gone, as intended
     } catch {
       // already closed
     }

@@ -83,22 +83,36 @@ export function signalNumber(name: string): number {
   return SIGNALS[name] ?? 0;
 }
 
-/** Runs argv to completion and captures its output; never throws for a failing child. */
+/** Runs argv to completion and captures its output; never throws, not even when the program
+ * cannot be started (then: code 127 or 126, the reason on stderr, as a shell would report it). */
 export async function run(argv: string[], opts: RunOptions): Promise<RunResult> {
   const t0 = performance.now();
-  const proc = Bun.spawn(argv, {
-    stdin:
-      opts.stdin === undefined
-        ? "ignore"
-        : typeof opts.stdin === "string"
-          ? Buffer.from(opts.stdin)
-          : opts.stdin,
-    stdout: "pipe",
-    stderr: "pipe",
-    env: opts.env ?? process.env,
-    cwd: opts.cwd,
-    detached: true,
-  });
+  let proc: Child;
+  try {
+    proc = Bun.spawn(argv, {
+      stdin:
+        opts.stdin === undefined
+          ? "ignore"
+          : typeof opts.stdin === "string"
+            ? Buffer.from(opts.stdin)
+            : opts.stdin,
+      stdout: "pipe",
+      stderr: "pipe",
+      env: opts.env ?? process.env,
+      cwd: opts.cwd,
+      detached: true,
+    });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code === "ENOENT" ? 127 : 126;
+    const stderr = `${argv[0]}: ${(e as Error).message}\n`;
+    return { code, stdout: "", stderr, timedOut: false, ms: performance.now() - t0 };
+  }
+  return finishRun(proc, opts, t0);
+}
+
+type Child = Subprocess<"ignore" | Uint8Array, "pipe", "pipe">;
+
+async function finishRun(proc: Child, opts: RunOptions, t0: number): Promise<RunResult> {
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;

@@ -10,12 +10,12 @@ const TAR_TIMEOUT_MS = 30_000;
 export async function makeTar(root: string, paths: readonly string[]): Promise<TarResult> {
   const argv = ["tar", "-c", "-f", "-", "--format=posix", "--pax-option=delete=atime,delete=ctime"];
   argv.push("-C", root, "--no-recursion", "--null", "-T", "-");
-  const proc = Bun.spawn(argv, {
-    stdin: Buffer.from(`${paths.join("\0")}\0`),
-    stdout: "pipe",
-    stderr: "pipe",
-    detached: true,
-  });
+  let proc: ReturnType<typeof spawnTar>;
+  try {
+    proc = spawnTar(argv, paths);
+  } catch (e) {
+    return { ok: false, reason: `tar could not be started: ${(e as Error).message}` };
+  }
   const timer = setTimeout(() => void stopGroup(proc, 1000), TAR_TIMEOUT_MS);
   try {
     const [data, err, code] = await Promise.all([
@@ -28,4 +28,15 @@ export async function makeTar(root: string, paths: readonly string[]): Promise<T
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** The list goes in as a buffer Bun writes itself: a tar that exits without reading it costs
+ * nothing but its exit code (tested with a tar that exits at once). */
+function spawnTar(argv: string[], paths: readonly string[]) {
+  return Bun.spawn(argv, {
+    stdin: Buffer.from(`${paths.join("\0")}\0`),
+    stdout: "pipe",
+    stderr: "pipe",
+    detached: true,
+  });
 }

@@ -33,8 +33,26 @@ function stderrReporter(verbose: boolean): ExecReporter {
   };
 }
 
+/**
+ * rch runs inside the agent's command: a crash banner there would be the worst kind of output.
+ * Every I/O edge of the pipeline turns its failures into values; should a rejection still go
+ * unobserved (a bug), it costs one line instead of the build, and a closed stdout or stderr (the
+ * agent stopped reading) never becomes an uncaught stream error.
+ */
+function guardProcess(): void {
+  process.on("unhandledRejection", (e) => {
+    try {
+      process.stderr.write(`rch: internal error (ignored): ${e instanceof Error ? e.message : String(e)}\n`);
+    } catch {
+      // stderr is gone too
+    }
+  });
+  for (const stream of [process.stdout, process.stderr]) stream.on("error", () => {});
+}
+
 /** argv: the words after `exec`. */
 export async function runExecCommand(argv: string[]): Promise<number> {
+  guardProcess();
   let verbose = parseBool(process.env.RCH_VERBOSE) === true;
   let i = 0;
   for (; i < argv.length; i++) {

@@ -1,0 +1,132 @@
+// Faults on the I/O edges of `rch exec` (ssh's stdin, tar, rsync, the daemon socket): each ends
+// like any other fault before the start — the local result with the right exit code, one
+// `rch: running locally: <cause>` line, no crash banner, no hang — or, where rch has another way,
+// a correct remote result. Each fault is injected on the real bed.
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  expectFellBack,
+  expectRanRemotely,
+  expectSameOutput,
+  expectSameTree,
+  Scenario,
+  TREE,
+  useFleet,
+} from "./harness.ts";
+import { killProcessesUnder } from "./scenario.ts";
+
+setDefaultTimeout(120_000);
+const bed = useFleet([{ id: "w1" }]);
+
+/** ~300 KB of new files: an inline sync (a tar on the build's own ssh stdin) larger than a pipe. */
+function addData(dir: string): void {
+  mkdirSync(join(dir, "data"), { recursive: true });
+  for (let i = 0; i < 30; i++) {
+    const line = `${i} ${"abcdefghijklmnopqrstuvwxyz".repeat(4)}\n`;
+    writeFileSync(join(dir, "data", `blob${i}.txt`), line.repeat(Math.ceil(10_240 / line.length)));
+  }
+}
+
+/** No crash banner or stack: Bun's uncaught-error output names the error class or "error:". */
+function expectNoCrash(stderr: string): void {
+  expect(stderr).not.toMatch(/EPIPE|panic|Unhandled|uncaught|^\s+at /im);
+}
+
+/** A scenario whose copy on w1 is current, then ~300 KB of new data in both copies, and no
+ * ssh master left: the next build sends its changes inline, over a fresh connection. */
+async function primed(): Promise<Scenario> {
+  const sc = await Scenario.create({ fixture: "make-c", fleet: bed.fleet });
+  expectRanRemotely(sc, await sc.rch(["make"]), ["calc"]);
+  await sc.local(["make"]);
+  addData(sc.rchDir);
+  addData(sc.localDir);
+  killProcessesUnder(join(sc.root, "cache")); // the ssh masters (ControlPath in rch's cache dir)
+  return sc;
+}
+
+describe("ssh dies while rch writes the sync to it", () => {
+  test("worker's sshd stopped (SIGSTOP), no master: local result, one line naming ssh's error", async () => {
+    const sc = await primed();
+    const w = bed.fleet.worker("w1");
+    process.kill(w.sshdPid, "SIGSTOP");
+    try {
+      const rch = await sc.rch(["make", "-B"]);
+      const local = await sc.local(["make", "-B"]);
+      expectNoCrash(rch.stderr);
+      expectFellBack(rch, /ssh to w1 failed: .*(timed out|banner)/i);
+      expectSameOutput(sc, rch, local, { fellBack: true });
+      expectSameTree(sc, TREE.make);
+    } finally {
+      process.kill(w.sshdPid, "SIGCONT");
+    }
+  });
+
+  test("worker's port closed (sshd gone), no master: local result, one line naming ssh's error", async () => {
+    const sc = await primed();
+    await bed.fleet.stopWorker("w1");
+    try {
+      const rch = await sc.rch(["make", "-B"]);
+      const local = await sc.local(["make", "-B"]);
+      expectNoCrash(rch.stderr);
+      expectFellBack(rch, /ssh to w1 failed: .*connection refused/i);
+      expectSameOutput(sc, rch, local, { fellBack: true });
+      expectSameTree(sc, TREE.make);
+    } finally {
+      await bed.fleet.startWorker("w1");
+    }
+  });
+
+  test("a failing build keeps its exit code when the sync to the worker breaks", async () => {
+    const sc = await primed();
+    await bed.fleet.stopWorker("w1");
+    try {
+      const rch = await sc.rch(["make", "no-such-target"]);
+      const local = await sc.local(["make", "no-such-target"]);
+      expect(local.code).toBe(2);
+      expectNoCrash(rch.stderr);
+      expectFellBack(rch, /ssh to w1 failed/i);
+      expectSameOutput(sc, rch, local, { fellBack: true });
+    } finally {
+      await bed.fleet.startWorker("w1");
+    }
+  });
+});
+
+/** A directory put first on PATH holding `name`, a script that fails without reading its input. */
+function failingTool(sc: Scenario, name: string, body: string): Record<string, string> {
+  const dir = join(sc.root, "fakebin");
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, name);
+  writeFileSync(file, `#!/bin/sh\n${body}\n`);
+  chmodSync(file, 0o755);
+  return { PATH: `${dir}:${sc.env.PATH}` };
+}
+
+describe("local helpers that fail", () => {
+  test("tar dies without reading its file list: the change goes by rsync instead, the build runs remotely", async () => {
+    const sc = await primed();
+    const env = failingTool(sc, "tar", "exit 2");
+    const rch = await sc.rch(["make", "-B"], { env });
+    const local = await sc.local(["make", "-B"]);
+    expectNoCrash(rch.stderr);
+    expectSameOutput(sc, rch, local);
+    expectRanRemotely(sc, rch, ["calc", "data/blob29.txt"]);
+  });
+
+  test("rsync fails: local result, and the line shows rsync's own first error", async () => {
+    const sc = await Scenario.create({ fixture: "make-c", fleet: bed.fleet });
+    const env = failingTool(
+      sc,
+      "rsync",
+      'echo "rsync: [sender] change_dir \\"/nowhere\\" failed: No such file or directory (2)" >&2\n' +
+        'echo "rsync error: some files/attrs were not transferred (see previous errors) (code 23) at main.c(1338) [sender=3.2.7]" >&2\nexit 23',
+    );
+    const rch = await sc.rch(["make"], { env });
+    const local = await sc.local(["make"]);
+    expectNoCrash(rch.stderr);
+    expectFellBack(rch, /sync to w1 failed: rsync: \[sender\] change_dir .* No such file or directory/);
+    expectSameOutput(sc, rch, local, { fellBack: true });
+    expectSameTree(sc, TREE.make);
+  });
+});
