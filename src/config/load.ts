@@ -1,11 +1,11 @@
 // Layering: built-in defaults < ~/.config/rch/config.toml < workers.toml < project .rch/config.toml
 // < RCH_* environment. Never throws: a broken layer is reported and skipped, so a typo in a config
 // file can never stop an agent's command from running.
-import { existsSync, readFileSync } from "node:fs";
 import { parse, TomlError } from "smol-toml";
 import { applyEnvOverrides } from "./env.ts";
 import { projectConfigFile, userConfigFile, workersFile } from "./paths.ts";
 import { type Config, defaultConfig, type SectionName, type WorkerConfig } from "./schema.ts";
+import { readSmallFile } from "./smallFile.ts";
 import { type ConfigIssue, type DocContext, issueAt, type Overrides, validateSections } from "./validate.ts";
 import { validateWorkers } from "./workers.ts";
 
@@ -15,6 +15,9 @@ export interface LoadedConfig {
   issues: ConfigIssue[];
   /** Files that exist and were read (for `rch config show`). */
   files: string[];
+  /** A config file exists but could not be read (a FIFO, a device, an I/O error): what the user
+   * configured is unknown, so the hook and `rch exec` leave the command as written. */
+  unreadable?: string;
 }
 
 export interface LoadOptions {
@@ -41,15 +44,21 @@ const projectGeneralKeys = ["enabled", "preferred_workers"];
 
 type ReadResult = { ctx: DocContext; doc: Record<string, unknown> } | undefined;
 
-function readToml(file: string, issues: ConfigIssue[]): ReadResult {
-  if (!existsSync(file)) return undefined;
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (e) {
-    issues.push({ file, key: "(file)", message: `cannot be read: ${(e as Error).message}` });
+function readToml(file: string, issues: ConfigIssue[], unreadable: string[]): ReadResult {
+  // A FIFO or device where a config file should be would block or never end: regular files only.
+  const read = readSmallFile(file);
+  if (read.kind === "absent") return undefined;
+  if (read.kind === "unreadable") {
+    unreadable.push(`${file} cannot be read: ${read.reason}`);
+    issues.push({
+      file,
+      key: "(file)",
+      message: `cannot be read: ${read.reason}`,
+      hint: "the file is ignored; defaults apply",
+    });
     return undefined;
   }
+  const text = read.bytes.toString("utf8");
   const ctx: DocContext = { file, text, issues };
   try {
     return { ctx, doc: parse(text) as Record<string, unknown> };
@@ -115,26 +124,29 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   const env = opts.env ?? process.env;
   const issues: ConfigIssue[] = [];
   const files: string[] = [];
+  const unreadable: string[] = [];
   const config = defaultConfig();
 
-  const user = readToml(userConfigFile(), issues);
+  const user = readToml(userConfigFile(), issues, unreadable);
   if (user) {
     files.push(user.ctx.file);
     merge(config, validateSections(user.doc, user.ctx, userSections), false);
   }
   let workers: WorkerConfig[] = [];
-  const fleet = opts.workers === false ? undefined : readToml(workersFile(), issues);
+  const fleet = opts.workers === false ? undefined : readToml(workersFile(), issues, unreadable);
   if (fleet) {
     files.push(fleet.ctx.file);
     workers = validateWorkers(fleet.doc, fleet.ctx);
   }
   if (opts.projectRoot) {
-    const project = readToml(projectConfigFile(opts.projectRoot), issues);
+    const project = readToml(projectConfigFile(opts.projectRoot), issues, unreadable);
     if (project) {
       files.push(project.ctx.file);
       merge(config, projectOverrides(project), true);
     }
   }
   applyEnvOverrides(config, env, issues);
-  return { config, workers, issues, files };
+  const loaded: LoadedConfig = { config, workers, issues, files };
+  if (unreadable.length > 0) loaded.unreadable = unreadable.join("; ");
+  return loaded;
 }

@@ -1,7 +1,8 @@
 // Which directory is "the project": what gets synced, and where .rch/config.toml is looked for.
 // Order (design §4.2): cargo workspace root, git root, the dir holding .rch/config.toml, the cwd.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
+import { smallText } from "./smallFile.ts";
 
 function ancestors(start: string): string[] {
   const dirs: string[] = [];
@@ -16,7 +17,7 @@ function ancestors(start: string): string[] {
 
 function declaresWorkspace(manifest: string): boolean {
   try {
-    return /^\s*\[workspace\]/m.test(readFileSync(manifest, "utf8"));
+    return /^\s*\[workspace\]/m.test(smallText(manifest) ?? "");
   } catch {
     return false;
   }

@@ -1,7 +1,8 @@
 // What kind of build this is, as far as the exec pipeline cares: a coarse kind for the timing
 // history, which output dirs to bring back, whether to track in-tree outputs, what never to sync.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
+import { smallText } from "../config/smallFile.ts";
 import { isInsideDir } from "../transfer/inside.ts";
 
 export type FamilyName = "cargo" | "rustc" | "bun" | "cc" | "make" | "cmake" | "ninja" | "meson" | "other";
@@ -75,8 +76,9 @@ function cargoSubcommand(args: readonly string[]): string {
 function configTargetDir(root: string): string | undefined {
   for (const name of ["config.toml", "config"]) {
     const file = join(root, ".cargo", name);
-    if (!existsSync(file)) continue;
-    const m = /^\s*target-dir\s*=\s*"([^"]+)"/m.exec(readFileSync(file, "utf8"));
+    const text = smallText(file);
+    if (text === undefined) continue;
+    const m = /^\s*target-dir\s*=\s*"([^"]+)"/m.exec(text);
     if (m) return resolve(root, m[1]!);
   }
   return undefined;

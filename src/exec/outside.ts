@@ -1,8 +1,8 @@
 // Does the command need files the sync will not carry? The worker only gets the project root, so
 // a cargo path dependency or an argument pointing outside it would build against nothing (or
 // against whatever the worker happens to have at that path): such builds run locally.
-import { readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
+import { smallText } from "../config/smallFile.ts";
 import { isInsideDir } from "../transfer/inside.ts";
 
 /** Paths every machine has: a compiler flag like -I/usr/include is not a project reference. */
@@ -66,12 +66,8 @@ const PATH_KEY = /\bpath\s*=\s*"([^"]+)"/g;
 /** A cargo `path = "…"` (dependency, patch, workspace member) that leaves the project root. */
 export function cargoPathOutsideRoot(root: string, cargoFiles: readonly string[]): string | undefined {
   for (const rel of cargoFiles) {
-    let text: string;
-    try {
-      text = readFileSync(join(root, rel), "utf8");
-    } catch {
-      continue;
-    }
+    const text = smallText(join(root, rel));
+    if (text === undefined) continue;
     // Paths in .cargo/config.toml are relative to the dir holding .cargo; in a manifest, to its dir.
     const base = rel.endsWith("Cargo.toml") ? dirname(join(root, rel)) : dirname(dirname(join(root, rel)));
     for (const m of text.matchAll(PATH_KEY)) {

@@ -75,7 +75,8 @@ async function pipeline(inp: PipelineInput): Promise<number> {
   const timings = inp.fleet;
   const planned = await makePlan({ ...inp, timings });
   if (planned.kind === "local") {
-    report.detail(`running locally: ${planned.reason}`);
+    if (planned.fault) report.fallback(planned.reason);
+    else report.detail(`running locally: ${planned.reason}`);
     return local(inp, timings, planned.plan?.family.kind, planned.plan?.root);
   }
   const plan = planned.plan;

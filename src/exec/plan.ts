@@ -36,7 +36,8 @@ export interface ExecPlan {
 
 export type PlanResult =
   | { kind: "remote"; plan: ExecPlan }
-  | { kind: "local"; reason: string; plan?: ExecPlan };
+  /** `fault`: something is wrong (say why in one line), not merely a command that stays here. */
+  | { kind: "local"; reason: string; plan?: ExecPlan; fault?: boolean };
 
 export interface PlanInput {
   argv: string[];
@@ -58,6 +59,7 @@ export async function makePlan(inp: PlanInput): Promise<PlanResult> {
   const { root } = findProjectRoot(inp.cwd);
   const loaded = loadConfig({ projectRoot: root, env: inp.env });
   const { config } = loaded;
+  if (loaded.unreadable) return { kind: "local", reason: loaded.unreadable, fault: true };
   const switches = runtimeSwitches(inp.env);
   const off = disabledReason(config, switches);
   if (off) return { kind: "local", reason: off };

@@ -1,8 +1,9 @@
 // Whether the original line would have run without a prompt anyway (design §2). Only then does
 // rch say "allow"; the rewrite must never widen what the user permitted.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
+import { smallText } from "../config/smallFile.ts";
 import { matchBashRule } from "./rules.ts";
 
 interface RuleSet {
@@ -13,8 +14,9 @@ interface RuleSet {
 
 function readJson(file: string): Record<string, unknown> | undefined {
   try {
-    if (!existsSync(file)) return undefined;
-    const value = JSON.parse(readFileSync(file, "utf8")) as unknown;
+    const text = smallText(file);
+    if (text === undefined) return undefined;
+    const value = JSON.parse(text) as unknown;
     return value && typeof value === "object" ? (value as Record<string, unknown>) : undefined;
   } catch {
     return undefined;

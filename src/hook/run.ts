@@ -43,8 +43,8 @@ export function runHook(env: NodeJS.ProcessEnv = process.env): number {
     if (raw === undefined) return 0;
     const parsed = parseHookInput(raw);
     if (!parsed.ok) return 0;
-    const { config } = loadConfig({ env, workers: false });
-    if (!config.general.enabled) return 0;
+    const { config, unreadable } = loadConfig({ env, workers: false });
+    if (unreadable || !config.general.enabled) return 0;
     const projectDir = env.CLAUDE_PROJECT_DIR || parsed.input.cwd;
     const decision = decide(parsed.input, {
       prefix: rchPrefix(),

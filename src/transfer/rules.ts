@@ -4,8 +4,8 @@
 // matches directories only; a leading / anchors at the project root; a pattern with a / inside
 // (or **) is matched against the whole relative path at any directory boundary, otherwise against
 // the name alone; * ? [..] do not cross /, ** does, and dir/*** is dir plus everything under it.
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { smallText } from "../config/smallFile.ts";
 
 export interface FilterRule {
   include: boolean;
@@ -28,12 +28,8 @@ export interface RuleSources {
 
 /** Lines of .rchignore: one exclude pattern each; blank lines and # or ; comments are skipped. */
 export function readRchignore(projectRoot: string): string[] {
-  let text: string;
-  try {
-    text = readFileSync(join(projectRoot, ".rchignore"), "utf8");
-  } catch {
-    return [];
-  }
+  const text = smallText(join(projectRoot, ".rchignore"));
+  if (text === undefined) return [];
   return text
     .split("\n")
     .map((l) => l.replace(/\r$/, ""))

@@ -3,7 +3,7 @@
 // `rch: running locally: <cause>` line, no crash banner, no hang — or, where rch has another way,
 // a correct remote result. Each fault is injected on the real bed.
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
-import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   expectFellBack,
@@ -128,5 +128,20 @@ describe("local helpers that fail", () => {
     expectFellBack(rch, /sync to w1 failed: rsync: \[sender\] change_dir .* No such file or directory/);
     expectSameOutput(sc, rch, local, { fellBack: true });
     expectSameTree(sc, TREE.make);
+  });
+});
+
+describe("configuration that cannot be read", () => {
+  test("config.toml is a FIFO: rch exec runs the build here at once, one line says why", async () => {
+    const sc = await Scenario.create({ fixture: "make-c", fleet: bed.fleet });
+    const cfg = join(sc.cfgDir, "config.toml");
+    rmSync(cfg);
+    expect(Bun.spawnSync(["mkfifo", cfg]).exitCode).toBe(0);
+    const rch = await sc.rch(["make"]);
+    const local = await sc.local(["make"]);
+    expectFellBack(rch, /config\.toml cannot be read: not a regular file \(a FIFO\)/);
+    expectSameOutput(sc, rch, local, { fellBack: true });
+    expectSameTree(sc, TREE.make);
+    expect(sc.remoteCopy()).toBeUndefined();
   });
 });
