@@ -3,7 +3,7 @@
 // `rch: running locally: <cause>` line, no crash banner, no hang — or, where rch has another way,
 // a correct remote result. Each fault is injected on the real bed.
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
-import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   expectFellBack,
@@ -14,6 +14,7 @@ import {
   TREE,
   useFleet,
 } from "./harness.ts";
+import { rchBinary } from "./rchbin.ts";
 import { killProcessesUnder } from "./scenario.ts";
 
 setDefaultTimeout(120_000);
@@ -143,5 +144,35 @@ describe("configuration that cannot be read", () => {
     expectSameOutput(sc, rch, local, { fellBack: true });
     expectSameTree(sc, TREE.make);
     expect(sc.remoteCopy()).toBeUndefined();
+  });
+});
+
+describe("a daemon that does not answer", () => {
+  test("rchd stopped (SIGSTOP): the build runs here after one hello timeout, and asks it nothing more", async () => {
+    const sc = await Scenario.create({ fixture: "make-c", fleet: bed.fleet });
+    appendFileSync(join(sc.cfgDir, "config.toml"), '[general]\nlog_level = "debug"\n');
+    expectRanRemotely(sc, await sc.rch(["make"]), ["calc"]); // starts rchd
+    await sc.local(["make"]);
+    const pid = Number(readFileSync(join(sc.env.RCH_CACHE_DIR!, "rch.sock.pid"), "utf8"));
+    process.kill(pid, "SIGSTOP");
+    let rch: Awaited<ReturnType<Scenario["rch"]>>;
+    try {
+      rch = await sc.rch(["make", "-B"]);
+    } finally {
+      process.kill(pid, "SIGCONT");
+    }
+    const local = await sc.local(["make", "-B"]);
+    expectFellBack(rch, /daemon unreachable: hello: no reply within \d+ ms/);
+    expectSameOutput(sc, rch, local, { fellBack: true });
+    expectSameTree(sc, TREE.make);
+    // Once resumed, rchd reads what queued up meanwhile: one connection from that rch — the
+    // timing lookup, the selection and the timing record did not each wait for it again.
+    const hellos = () =>
+      readFileSync(join(sc.env.RCH_STATE_DIR!, "rchd.log"), "utf8")
+        .split("\n")
+        .filter((l) => l.includes(`hello from rch pid ${rch.pid} `));
+    const status = await sc.startRaw([await rchBinary(), "daemon", "status"]).done;
+    expect(status.code).toBe(0); // answered: the queue before it has been read
+    expect(hellos()).toHaveLength(1);
   });
 });
