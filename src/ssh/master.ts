@@ -2,6 +2,7 @@
 // full handshake (~200 ms here); every later ssh or rsync rides it for ~8 ms (testbed.md §2).
 
 import { createConnection } from "node:net";
+import { diagnose } from "./diagnose.ts";
 import { controlPath, destination, type SshTarget, sshArgv, sshOptions } from "./options.ts";
 import { run } from "./proc.ts";
 
@@ -48,12 +49,5 @@ export async function exitMaster(t: SshTarget): Promise<void> {
 
 /** One line an agent can act on, from ssh's stderr. */
 export function describeSshFailure(stderr: string, code: number): string {
-  if (stderr.includes("REMOTE HOST IDENTIFICATION HAS CHANGED")) return "worker host key changed";
-  if (stderr.includes("Host key verification failed")) return "worker host key not trusted";
-  const lines = stderr
-    .split("\n")
-    .map((l) => l.trim())
-    .filter((l) => l && !l.startsWith("@@@"));
-  const last = lines.at(-1);
-  return last ? last.replace(/\.$/, "") : `ssh exited ${code}`;
+  return diagnose(stderr, code, "ssh").line;
 }

@@ -1,6 +1,7 @@
 // rsync invocations: push the project up, pull artifact dirs back, pull a list of in-tree
 // artifacts into a staging dir. All ride the worker's ssh master (-e with the same options).
 
+import { diagnose } from "../ssh/diagnose.ts";
 import { rsyncRsh, type SshTarget } from "../ssh/options.ts";
 import { run } from "../ssh/proc.ts";
 import { type FilterRule, rsyncFilterArgs } from "./rules.ts";
@@ -88,11 +89,9 @@ export async function runRsync(
   return { ok: false, ms: r.ms, reason: describeRsyncFailure(r.stderr, r.code) };
 }
 
+/** The cause in rsync's or its ssh's words (ssh/diagnose.ts), marked as rsync's unless it is
+ * a connection-level cause, which reads the same whoever met it. */
 function describeRsyncFailure(stderr: string, code: number): string {
-  const lines = stderr
-    .split("\n")
-    .map((l) => l.trim())
-    .filter((l) => l && !l.startsWith("rsync error:") && !l.startsWith("rsync: [Receiver] write error"));
-  const first = lines[0];
-  return first ? `rsync: ${first.replace(/^rsync:\s*/, "")}` : `rsync exited ${code}`;
+  const d = diagnose(stderr, code, "rsync");
+  return d.level === "connection" || d.line.startsWith("rsync") ? d.line : `rsync: ${d.line}`;
 }

@@ -176,3 +176,18 @@ describe("a daemon that does not answer", () => {
     expect(hellos()).toHaveLength(1);
   });
 });
+
+describe("fallback lines name the real cause", () => {
+  test("rsync meets a changed host key: the line says so, not ssh's banner", async () => {
+    const sc = await Scenario.create({ fixture: "make-c", fleet: bed.fleet });
+    await bed.fleet.startWorker("w1", { newHostKey: true }); // known_hosts still has the old key
+    try {
+      const rch = await sc.rch(["make"]); // a first build: the copy goes up by rsync
+      const local = await sc.local(["make"]);
+      expectFellBack(rch, /^sync to w1 failed: worker host key changed$/);
+      expectSameOutput(sc, rch, local, { fellBack: true });
+    } finally {
+      bed.fleet.writeClientFiles();
+    }
+  });
+});
