@@ -70,7 +70,11 @@ export class RemoteRun {
    * set-up overlaps whatever the caller still has to do locally (scanning the tree).
    */
   begin(): void {
-    this.done ??= this.run();
+    if (this.done) return;
+    this.done = this.run();
+    // Whoever awaits finish() gets a failure as it is; a run nobody waits for any more (the
+    // pipeline gave up on it) must not become an unobserved rejection.
+    this.done.catch(() => {});
   }
 
   /**
