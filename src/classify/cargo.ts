@@ -44,9 +44,28 @@ const NEXTEST_RUN: Subcommand = { confidence: 0.9, label: "cargo nextest run" };
 /** Test-harness flags that rewrite expected output in the source tree (compiletest, ui_test). */
 const COMMON_LOCAL_FLAGS: Readonly<Record<string, string>> = { "--bless": "rewrites expected test output" };
 
+/** The one-letter aliases cargo itself defines (the timing history files `t` under `test`). */
+export const CARGO_ALIASES: Readonly<Record<string, string>> = {
+  b: "build",
+  c: "check",
+  t: "test",
+  r: "run",
+};
+
+/** Global options before the subcommand whose value is the next word. */
+export const CARGO_GLOBAL_VALUED: ReadonlySet<string> = new Set([
+  "--manifest-path",
+  "--config",
+  "--color",
+  "--target-dir",
+  "--lockfile-path",
+  "-Z",
+  "-C",
+]);
+
 /** Global options accepted before the subcommand. */
 const GLOBAL: LongSpec = {
-  value: new Set(["--manifest-path", "--config", "--color", "--target-dir", "--lockfile-path", "-Z", "-C"]),
+  value: CARGO_GLOBAL_VALUED,
   flag: new Set(["--verbose", "--quiet", "--frozen", "--locked", "--offline"]),
 };
 const GLOBAL_SHORT = /^(-v+|-q|-[ZC].+)$/;

@@ -1,46 +1,18 @@
-// The family rules table: which command names belong to which family, each family's extra
-// help/version spellings, and the function that judges its arguments. classify() only consults
-// this table; the per-family details live in cargo.ts, compilers.ts, make.ts and tools.ts.
+// The classifier's view of the family registry (registry.ts): each family's command names,
+// extra help/version spellings and the function that judges its arguments, looked up by command
+// name. classify() only consults this table; the per-family details live in cargo.ts,
+// compilers.ts, make.ts and tools.ts.
 
-import type { RuleResult } from "./args.ts";
-import { judgeCargo } from "./cargo.ts";
-import { judgeCc, judgeRustc } from "./compilers.ts";
-import type { HelpSpec } from "./guards.ts";
-import { judgeMake } from "./make.ts";
-import type { WordToken } from "./tokenize.ts";
-import { judgeBun, judgeCmake, judgeMeson, judgeNinja } from "./tools.ts";
-import type { Family } from "./types.ts";
+import { COMMAND_NAMES, FAMILIES, FAMILY_LIST, type Family, type FamilySpec } from "./registry.ts";
 
-export interface FamilyRule {
+export interface FamilyRule extends Pick<FamilySpec, "names" | "help" | "judge"> {
   family: Family;
-  /** Command names, matched exactly (or as the basename of an absolute path). */
-  names: readonly string[];
-  /** Help/version spellings beyond the common `-h`, `-help`, `--help*`, `--version*`. */
-  help: HelpSpec;
-  judge: (args: readonly WordToken[], name: string) => RuleResult;
 }
 
-export const FAMILY_RULES: readonly FamilyRule[] = [
-  {
-    family: "cargo",
-    names: ["cargo"],
-    help: { words: ["-V", "--list"], clusterLetters: "hV" },
-    judge: judgeCargo,
-  },
-  { family: "rustc", names: ["rustc"], help: { words: ["-V", "-vV"] }, judge: judgeRustc },
-  { family: "bun", names: ["bun"], help: {}, judge: judgeBun },
-  {
-    family: "cc",
-    names: ["gcc", "g++", "cc", "c++", "clang", "clang++"],
-    help: {},
-    judge: judgeCc,
-  },
-  // make's short clusters (-v, -h, -nv) are judged by its option parser, which knows attached values.
-  { family: "make", names: ["make"], help: { words: ["-v"] }, judge: judgeMake },
-  { family: "cmake", names: ["cmake"], help: {}, judge: judgeCmake },
-  { family: "ninja", names: ["ninja"], help: {}, judge: judgeNinja },
-  { family: "meson", names: ["meson"], help: {}, judge: judgeMeson },
-];
+export const FAMILY_RULES: readonly FamilyRule[] = FAMILY_LIST.map((family) => {
+  const { names, help, judge } = FAMILIES[family];
+  return { family, names, help, judge };
+});
 
 const BY_NAME = new Map<string, FamilyRule>();
 for (const rule of FAMILY_RULES) for (const name of rule.names) BY_NAME.set(name, rule);
@@ -50,4 +22,4 @@ export function ruleFor(name: string): FamilyRule | undefined {
 }
 
 /** Every command name of every family: the fast path's keyword list is derived from it. */
-export const FAMILY_NAMES: readonly string[] = [...BY_NAME.keys()];
+export const FAMILY_NAMES: readonly string[] = COMMAND_NAMES;

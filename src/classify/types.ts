@@ -1,6 +1,8 @@
 // The classifier's public vocabulary. classify/ is pure: no I/O, no imports from the rest of rch.
+import type { Family } from "./registry.ts";
 
-export type Family = "cargo" | "rustc" | "bun" | "cc" | "make" | "cmake" | "ninja" | "meson";
+/** A build family is declared in the registry (registry.ts) and nowhere else. */
+export type { Family };
 
 /** The verdict on one simple command of the line (for `rch classify` and debugging). */
 export interface CommandVerdict {

@@ -15,22 +15,13 @@ import type { Connection } from "./connection.ts";
 import { ClientLease } from "./lease.ts";
 import { type ClientOptions, DaemonLink } from "./link.ts";
 
-/** RCH_TAGS=a,b: only workers carrying both tags a and b. */
-export function tagsFromEnv(env: NodeJS.ProcessEnv = process.env): string[] {
-  return (env.RCH_TAGS ?? "")
-    .split(",")
-    .map((t) => t.trim())
-    .filter(Boolean);
-}
-
 export type DaemonSelector = FleetService;
 
 export function createDaemonSelector(opts: ClientOptions = {}): FleetService {
   const link = new DaemonLink(opts);
   const selectTimeout = () => link.config.daemon.slot_wait_ms + 5000;
-  const envTags = tagsFromEnv();
   return {
-    async select(req: SelectRequest & { tags?: string[] }): Promise<Selection> {
+    async select(req: SelectRequest): Promise<Selection> {
       let conn: Connection;
       try {
         conn = await link.get();
@@ -51,7 +42,7 @@ export function createDaemonSelector(opts: ClientOptions = {}): FleetService {
               ...(req.forcedWorker ? { forcedWorker: req.forcedWorker } : {}),
               ...(req.allowedWorkers ? { allowedWorkers: req.allowedWorkers } : {}),
               ...(req.sharedCopy ? { sharedCopy: true } : {}),
-              tags: req.tags ?? envTags,
+              tags: req.tags ?? [],
             },
           },
           selectResponse,

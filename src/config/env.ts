@@ -23,6 +23,8 @@ export interface RuntimeSwitches {
   worker?: string;
   /** Restrict selection to these worker ids. */
   workers?: string[];
+  /** RCH_TAGS=a,b: only workers carrying every one of these tags. */
+  tags?: string[];
   dryRun: boolean;
   localOnly: boolean;
   bypass: boolean;
@@ -30,9 +32,8 @@ export interface RuntimeSwitches {
 }
 
 export function runtimeSwitches(env: NodeJS.ProcessEnv = process.env): RuntimeSwitches {
-  const list = env.RCH_WORKERS?.split(",")
-    .map((s) => s.trim())
-    .filter(Boolean);
+  const list = commaList(env.RCH_WORKERS);
+  const tags = commaList(env.RCH_TAGS);
   const sw: RuntimeSwitches = {
     dryRun: flag(env, "RCH_DRY_RUN"),
     localOnly: flag(env, "RCH_LOCAL_ONLY"),
@@ -40,8 +41,16 @@ export function runtimeSwitches(env: NodeJS.ProcessEnv = process.env): RuntimeSw
     verbose: flag(env, "RCH_VERBOSE"),
   };
   if (env.RCH_WORKER?.trim()) sw.worker = env.RCH_WORKER.trim();
-  if (list && list.length > 0) sw.workers = list;
+  if (list.length > 0) sw.workers = list;
+  if (tags.length > 0) sw.tags = tags;
   return sw;
+}
+
+function commaList(raw: string | undefined): string[] {
+  return (raw ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 type Setter = (config: Config, raw: string) => string | undefined;

@@ -9,13 +9,9 @@ import type { DaemonPaths } from "../protocol/paths.ts";
 import { PROTOCOL_VERSION } from "../protocol/requests.ts";
 import type { StatusSnapshot } from "../protocol/status.ts";
 import type { DaemonContext } from "./context.ts";
-import { Fleet } from "./fleet.ts";
+import { createCore } from "./core.ts";
 import { HealthMonitor, type Probe } from "./health.ts";
-import { History } from "./history.ts";
-import { Leases } from "./leases.ts";
 import type { Logger } from "./log.ts";
-import { Scheduler } from "./scheduler.ts";
-import { Store } from "./store.ts";
 
 export interface BuildOptions {
   build: BuildIdentity;
@@ -48,33 +44,21 @@ export interface BuiltContext extends DaemonContext {
 
 export function buildContext(o: BuildOptions): BuiltContext {
   const loaded = loadConfig();
-  const store = Store.open(o.paths.db, (m) => o.log.error(m));
-  const history = new History(store, loaded.config.daemon.history_max_jobs);
-  const fleet = new Fleet(loaded.config.daemon);
-  const leases = new Leases(fleet, o.leaseTtlMs);
   let health: HealthMonitor | undefined;
-  const scheduler = new Scheduler({
-    fleet,
-    leases,
-    store,
-    history,
+  const core = createCore({
+    daemon: loaded.config.daemon,
+    dbPath: o.paths.db,
     log: o.log,
+    leaseTtlMs: o.leaseTtlMs,
     suspect: (id) => health?.checkNow(id),
   });
+  const { store, history, fleet, scheduler } = core;
   let stopping = false;
   let onShutdown: (why: string) => void = () => {};
   let onRetire: (why: string) => void = () => {};
 
   const applyWorkers = (workers: typeof loaded.workers) => {
-    const { added, removed } = fleet.update(workers, ctx.config.daemon);
-    const speeds = new Map(store.speeds().map((s) => [s.workerId, s]));
-    const drained = new Set(store.drained());
-    for (const id of added) {
-      const st = fleet.get(id)!;
-      st.drained = drained.has(id);
-      const speed = speeds.get(id);
-      if (speed) st.speed = speed;
-    }
+    const { added, removed } = core.applyWorkers(workers, ctx.config.daemon);
     health?.unwatch(removed);
     health?.watch(added);
     if (added.length > 0) scheduler.queue.serve();

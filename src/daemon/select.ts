@@ -3,6 +3,7 @@
 //
 // 1. Eligible workers: enabled in workers.toml, not drained, circuit closed, carrying every
 //    requested tag, and allowed by RCH_WORKER (exactly that one) / RCH_WORKERS (one of those).
+//    The rule lives in src/protocol/eligible.ts, shared with the dry run.
 // 2. Among eligible workers with a free slot (used < total_slots) — those whose copy of this
 //    project other builds are using come after every other (see copies.ts for who may share a
 //    copy; an identical build follows the running one instead, see jobs.ts):
@@ -17,6 +18,7 @@
 //    - the highest score wins; ties go to fewer used slots, then lower latency, then id order.
 // 3. No eligible worker at all → local at once (with the reasons). Eligible but all full (or
 //    their copies busy) → the caller queues the request (FIFO, up to slot_wait_ms), then local.
+import { ineligible, noEligibleReason } from "../protocol/eligible.ts";
 import type { JobSpec } from "../protocol/requests.ts";
 import type { Copies, CopyMode } from "./copies.ts";
 import type { Fleet, WorkerState } from "./fleet.ts";
@@ -28,18 +30,6 @@ export type Pick =
   | { kind: "worker"; state: WorkerState; warm: boolean; score: number }
   | { kind: "busy" }
   | { kind: "none"; reason: string };
-
-/** Why a worker may not take this job at all (undefined: it may). */
-function ineligible(st: WorkerState, job: JobSpec): string | undefined {
-  const c = st.config;
-  if (job.forcedWorker !== undefined && c.id !== job.forcedWorker) return "not RCH_WORKER";
-  if (job.allowedWorkers && !job.allowedWorkers.includes(c.id)) return "not in RCH_WORKERS";
-  if (!c.enabled) return "disabled in workers.toml";
-  if (st.drained) return "drained";
-  if (st.circuit.state !== "closed") return `circuit ${st.circuit.state}`;
-  for (const t of job.tags) if (!c.tags.includes(t)) return `lacks tag ${t}`;
-  return undefined;
-}
 
 export function score(st: WorkerState, warm: boolean): number {
   const c = st.config;
@@ -55,20 +45,6 @@ function better(a: WorkerState, sa: number, b: WorkerState, sb: number): boolean
   const lb = b.latencyMs ?? Number.POSITIVE_INFINITY;
   if (la !== lb) return la < lb;
   return a.config.id < b.config.id;
-}
-
-function noneReason(workers: readonly WorkerState[], job: JobSpec): string {
-  if (workers.length === 0) return "no workers configured";
-  if (job.forcedWorker && !workers.some((w) => w.config.id === job.forcedWorker)) {
-    return `RCH_WORKER=${job.forcedWorker} is not a configured worker`;
-  }
-  const reasons: string[] = [];
-  for (const st of workers) {
-    const why = ineligible(st, job);
-    if (why && why !== "not RCH_WORKER" && why !== "not in RCH_WORKERS")
-      reasons.push(`${st.config.id} ${why}`);
-  }
-  return `no eligible worker (${reasons.join("; ") || "none allowed"})`;
 }
 
 /** Runs on every select with the whole fleet, so it allocates nothing on the way. */
@@ -105,7 +81,7 @@ export function pickWorker(
       bestFreeCopy = freeCopy;
     }
   }
-  if (eligible === 0) return { kind: "none", reason: noneReason(workers, job) };
+  if (eligible === 0) return { kind: "none", reason: noEligibleReason(workers, job) };
   if (!best) return { kind: "busy" };
   return { kind: "worker", state: best, warm: best.config.id === warmWorker, score: bestScore };
 }

@@ -1,5 +1,6 @@
 // RCH_DRY_RUN: what a remote run would do, without connecting anywhere. The worker shown is the
-// first candidate in selection order (which one answers is only known by trying).
+// first candidate in selection order (which one answers is only known by trying); with no
+// eligible worker it says local, with the reason the daemon would give.
 import { relative } from "node:path";
 import { shJoin } from "../shell/quote.ts";
 import { sshArgv, sshTarget } from "../ssh/options.ts";
@@ -14,6 +15,7 @@ export function dryRunLines(plan: ExecPlan): string[] {
     preferredWorkers: plan.config.general.preferred_workers,
     ...(plan.switches.worker ? { forcedWorker: plan.switches.worker } : {}),
     ...(plan.switches.workers ? { allowedWorkers: plan.switches.workers } : {}),
+    ...(plan.switches.tags ? { tags: plan.switches.tags } : {}),
   });
   if (!order.ok) return [`dry run: would run locally: ${order.reason}`];
   const worker = order.workers[0]!;

@@ -1,11 +1,15 @@
 // What kind of build this is, as far as the exec pipeline cares: a coarse kind for the timing
 // history, which output dirs to bring back, whether to track in-tree outputs, what never to sync.
+// Families and their facts are declared in the family registry (src/classify/registry.ts); this
+// file interprets those facts with what it can see here (the file system, the environment).
 import { existsSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
+import { FAMILIES, type Family, familyNamed, type KindSpec } from "../classify/registry.ts";
 import { smallText } from "../config/smallFile.ts";
 import { isInsideDir } from "../transfer/inside.ts";
 
-export type FamilyName = "cargo" | "rustc" | "bun" | "cc" | "make" | "cmake" | "ninja" | "meson" | "other";
+/** A registry family, or "other": a command in no family (`rch exec -- ./build.sh`), built in-tree. */
+export type FamilyName = Family | "other";
 
 export interface FamilyPlan {
   family: FamilyName;
@@ -26,11 +30,6 @@ export interface FamilyPlan {
   /** Why this command cannot run remotely at all (→ local). */
   localReason?: string;
 }
-
-const CC = new Set(["gcc", "g++", "cc", "c++", "clang", "clang++"]);
-const CARGO_ALIASES: Record<string, string> = { b: "build", c: "check", t: "test", r: "run" };
-/** cargo global options that take a value as the next word. */
-const CARGO_VALUED = new Set(["--color", "-Z", "--config", "--explain"]);
 
 export interface FamilyContext {
   root: string;
@@ -58,18 +57,21 @@ function optionValue(args: readonly string[], names: readonly string[]): string 
   return found;
 }
 
-function cargoSubcommand(args: readonly string[]): string {
+/** "cargo test", "bun test", "make": the label, plus the subcommand when the family has one. */
+function kindOf(spec: KindSpec, args: readonly string[]): string {
+  const sub = spec.subcommand;
+  if (!sub) return spec.label;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
-    if (a.startsWith("+")) continue;
-    if (CARGO_VALUED.has(a)) {
+    if (i === 0 && sub.toolchain && a.startsWith("+")) continue;
+    if (sub.valued?.has(a)) {
       i++;
       continue;
     }
     if (a.startsWith("-")) continue;
-    return CARGO_ALIASES[a] ?? a;
+    return `${spec.label} ${sub.aliases?.[a] ?? a}`;
   }
-  return "";
+  return spec.label;
 }
 
 /** target-dir from the project's .cargo/config.toml (relative to the dir holding .cargo). */
@@ -84,11 +86,15 @@ function configTargetDir(root: string): string | undefined {
   return undefined;
 }
 
-function cargoPlan(args: readonly string[], ctx: FamilyContext): FamilyPlan {
-  const sub = cargoSubcommand(args);
+function cargoTargetPlan(
+  family: Family,
+  kind: string,
+  args: readonly string[],
+  ctx: FamilyContext,
+): FamilyPlan {
   const plan: FamilyPlan = {
-    family: "cargo",
-    kind: `cargo ${sub}`.trim(),
+    family,
+    kind,
     outputDirs: [],
     trackInTree: false,
     excludes: [],
@@ -116,6 +122,10 @@ function cargoPlan(args: readonly string[], ctx: FamilyContext): FamilyPlan {
   return plan;
 }
 
+function inTreePlan(family: FamilyName, kind: string): FamilyPlan {
+  return { family, kind, outputDirs: [], trackInTree: true, excludes: [], fixDirs: [] };
+}
+
 function nearestPackageDir(ctx: FamilyContext): string {
   for (let dir = ctx.cwd; ; dir = resolve(dir, "..")) {
     if (existsSync(join(dir, "package.json"))) return dir;
@@ -124,9 +134,9 @@ function nearestPackageDir(ctx: FamilyContext): string {
 }
 
 /**
- * `-C DIR` (ninja, meson) or `--build DIR` (cmake), resolved against the cwd. A dir configured
- * here records this machine's absolute paths (CMakeCache.txt, build.ninja): the worker re-roots
- * them at its copy, and returned text files get the local root back.
+ * The build dir the family's option names (`-C DIR`, `--build DIR`), resolved against the cwd. A
+ * dir configured here records this machine's absolute paths (CMakeCache.txt, build.ninja): the
+ * worker re-roots them at its copy, and returned text files get the local root back.
  */
 function buildDirPlan(
   family: FamilyName,
@@ -135,7 +145,7 @@ function buildDirPlan(
   ctx: FamilyContext,
 ): FamilyPlan {
   const abs = resolve(ctx.cwd, dir ?? ".");
-  const plan: FamilyPlan = { family, kind, outputDirs: [], trackInTree: true, excludes: [], fixDirs: [] };
+  const plan = inTreePlan(family, kind);
   if (!isInsideDir(ctx.root, abs)) plan.localReason = `build dir ${abs} is outside the project`;
   else if (existsSync(join(abs, "CMakeCache.txt")) || existsSync(join(abs, "meson-private")))
     plan.fixDirs.push(abs);
@@ -145,30 +155,20 @@ function buildDirPlan(
 export function planFamily(argv: readonly string[], ctx: FamilyContext): FamilyPlan {
   const tool = basename(argv[0] ?? "");
   const args = argv.slice(1);
-  if (tool === "cargo") return cargoPlan(args, ctx);
-  if (tool === "bun" || tool === "bunx") {
-    const sub = args.find((a) => !a.startsWith("-")) ?? "";
-    return {
-      family: "bun",
-      kind: `bun ${sub}`.trim(),
-      outputDirs: [],
-      trackInTree: true,
-      excludes: [],
-      fixDirs: [],
-      bunDir: nearestPackageDir(ctx),
-    };
+  const family = familyNamed(tool);
+  // Not a family (users may run `rch exec -- ./build.sh` themselves): whatever it changes in the
+  // tree comes back, as for make.
+  if (!family) return inTreePlan("other", tool);
+  const { kind: kindSpec, outputs } = FAMILIES[family].exec;
+  const kind = kindOf(kindSpec, args);
+  switch (outputs.kind) {
+    case "cargo-target":
+      return cargoTargetPlan(family, kind, args, ctx);
+    case "build-dir":
+      return buildDirPlan(family, kind, optionValue(args, [outputs.option]), ctx);
+    case "bun-package":
+      return { ...inTreePlan(family, kind), bunDir: nearestPackageDir(ctx) };
+    case "in-tree":
+      return inTreePlan(family, kind);
   }
-  if (tool === "cmake") return buildDirPlan("cmake", "cmake --build", optionValue(args, ["--build"]), ctx);
-  if (tool === "ninja") return buildDirPlan("ninja", "ninja", optionValue(args, ["-C"]), ctx);
-  if (tool === "meson") return buildDirPlan("meson", "meson compile", optionValue(args, ["-C"]), ctx);
-  const family: FamilyName =
-    tool === "rustc" ? "rustc" : CC.has(tool) ? "cc" : tool === "make" || tool === "gmake" ? "make" : "other";
-  return {
-    family,
-    kind: family === "other" ? tool : family,
-    outputDirs: [],
-    trackInTree: true,
-    excludes: [],
-    fixDirs: [],
-  };
 }

@@ -139,6 +139,7 @@ async function remotePart(
     preferredWorkers: plan.config.general.preferred_workers,
     ...(plan.switches.worker ? { forcedWorker: plan.switches.worker } : {}),
     ...(plan.switches.workers ? { allowedWorkers: plan.switches.workers } : {}),
+    ...(plan.switches.tags ? { tags: plan.switches.tags } : {}),
     // cargo's outputs are all in its target dir, which syncs leave alone and cargo locks.
     sharedCopy: !plan.family.trackInTree,
   });

@@ -3,24 +3,12 @@
 // few lines of POSIX sh look for a build keyword first and exec rch only when one is there.
 // The prefilter may only say "maybe": it must let through every line the classifier could
 // offload (a miss merely runs the build locally); all real decisions stay in TypeScript.
+import { COMMAND_NAMES } from "../classify/registry.ts";
 import { shQuoteAlways } from "../shell/quote.ts";
 
-/** Command words of every family in classify/rules; keep in sync (a test checks it). */
-export const PREFILTER_KEYWORDS = [
-  "cargo",
-  "rustc",
-  "bun",
-  "gcc",
-  "g++",
-  "cc",
-  "c++",
-  "clang",
-  "clang++",
-  "make",
-  "cmake",
-  "ninja",
-  "meson",
-] as const;
+/** Command words of every family, from the family registry: a new family is let through as
+ * soon as it is declared there. */
+export const PREFILTER_KEYWORDS: readonly string[] = COMMAND_NAMES;
 
 /** Marks rch's entry in settings.json so install is idempotent and uninstall finds it. */
 export const HOOK_MARKER = ": rch-hook v1;";

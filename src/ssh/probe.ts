@@ -1,22 +1,20 @@
 // `rch workers probe`: can we reach a worker, how fast is a round trip through its master, and
 // what does it have (OS/arch, CPUs, toolchain versions) — the facts gathered in ONE remote command.
+// Which build tools to ask about is the caller's to say (the CLI passes the family registry's
+// list): ssh/ sits below classify/ in the dependency rule and knows no build family.
 import type { Config, WorkerConfig } from "../config/schema.ts";
 import { ensureMaster } from "./master.ts";
 import { sshArgv, sshTarget } from "./options.ts";
 import { run } from "./proc.ts";
 import { runRemote } from "./remote.ts";
 
-export const PROBED_TOOLS = [
-  "cargo",
-  "rustc",
-  "bun",
-  "gcc",
-  "clang",
-  "make",
-  "cmake",
-  "ninja",
-  "rsync",
-] as const;
+/** Asked of every worker whatever it builds: rsync carries the project there and back. */
+const BASE_TOOLS = ["rsync"];
+
+/** The tools a probe reports, in order: the build tools asked for, then rch's own needs. */
+export function probedTools(buildTools: readonly string[]): string[] {
+  return [...new Set([...buildTools, ...BASE_TOOLS])];
+}
 
 const FACTS = `printf 'os\\t%s\\n' "$(uname -sm)"
 printf 'cpus\\t%s\\n' "$(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null)"
@@ -53,7 +51,12 @@ function version(line: string | undefined): string | null {
   return /\d+\.\d+(\.\d+)?/.exec(line)?.[0] ?? line.trim();
 }
 
-export async function probeWorker(w: WorkerConfig, ssh: Config["ssh"]): Promise<ProbeResult> {
+export async function probeWorker(
+  w: WorkerConfig,
+  ssh: Config["ssh"],
+  buildTools: readonly string[],
+): Promise<ProbeResult> {
+  const tools = probedTools(buildTools);
   const t = sshTarget(w, ssh);
   const m = await ensureMaster(t);
   if (!m.ok) return { id: w.id, reachable: false, error: m.reason };
@@ -75,7 +78,7 @@ export async function probeWorker(w: WorkerConfig, ssh: Config["ssh"]): Promise<
       error: `login shell ${shell || "(unknown)"} is not a POSIX shell, and ssh runs rch's commands through it: give ${who} bash, dash or zsh (chsh -s /bin/bash)`,
     };
   }
-  const facts = await runRemote(t, FACTS, PROBED_TOOLS, 30_000);
+  const facts = await runRemote(t, FACTS, tools, 30_000);
   if (facts.code !== 0)
     return { id: w.id, reachable: false, error: `probe command failed (exit ${facts.code})` };
   const kv = new Map(
@@ -97,6 +100,6 @@ export async function probeWorker(w: WorkerConfig, ssh: Config["ssh"]): Promise<
     slots: w.total_slots,
     os: kv.get("os") ?? "?",
     cpus: Number.isFinite(cpus) && cpus > 0 ? cpus : null,
-    tools: Object.fromEntries(PROBED_TOOLS.map((tool) => [tool, version(kv.get(tool))])),
+    tools: Object.fromEntries(tools.map((tool) => [tool, version(kv.get(tool))])),
   };
 }

@@ -14,6 +14,8 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
+import { PROBE_TOOLS } from "../../src/classify/registry.ts";
+import { probedTools } from "../../src/ssh/probe.ts";
 import { type Fleet, startFleet } from "../bed/fleet.ts";
 import { must, run } from "../bed/proc.ts";
 import { setLoginShell } from "../bed/system.ts";
@@ -108,6 +110,8 @@ test("rch workers list / probe", async () => {
   expect(p).toMatchObject({ reachable: true, os: "Linux x86_64" });
   expect(p!.tools.cargo).toMatch(/^\d+\.\d+\.\d+$/);
   expect(p!.tools.rsync).toMatch(/^\d+\.\d+/);
+  // Every family's tools from the registry are asked about (null where the worker lacks one).
+  expect(Object.keys(p!.tools)).toEqual(probedTools(PROBE_TOOLS));
   expect(p!.latencyMs).toBeLessThan(1000);
   const text = await run([rch, "workers", "probe", w.id], { env: env.env, timeoutMs: 60_000 });
   expect(text.stdout).toContain("cargo 1.");

@@ -1,10 +1,11 @@
 // rch workers list | probe [--all|ID]
 import type { Command } from "commander";
 import pc from "picocolors";
+import { PROBE_TOOLS } from "../../classify/registry.ts";
 import { loadConfig } from "../../config/load.ts";
 import { findProjectRoot } from "../../config/project.ts";
 import type { WorkerConfig } from "../../config/schema.ts";
-import { PROBED_TOOLS, type ProbeResult, probeWorker } from "../../ssh/probe.ts";
+import { type ProbeResult, probeWorker } from "../../ssh/probe.ts";
 import { action } from "../action.ts";
 import { CliError } from "../errors.ts";
 import type { Output } from "../output.ts";
@@ -52,7 +53,9 @@ function list(out: Output): number {
 function probeRow(r: ProbeResult): string[] {
   if (!r.reachable) return [r.id, pc.red("unreachable"), "-", "-", "-", "-", r.error];
   if (!r.usable) return [r.id, pc.red("unusable"), "-", "-", "-", "-", r.error];
-  const tools = PROBED_TOOLS.filter((t) => r.tools[t]).map((t) => `${t} ${r.tools[t]}`);
+  const tools = Object.entries(r.tools)
+    .filter(([, v]) => v)
+    .map(([t, v]) => `${t} ${v}`);
   return [
     r.id,
     pc.green("ok"),
@@ -78,7 +81,7 @@ async function probe(out: Output, id: string | undefined, opts: { all?: boolean 
   if (chosen.length === 0)
     throw new CliError("no workers configured", 1, "add [[workers]] entries to ~/.config/rch/workers.toml");
   const { config } = loadConfig({ projectRoot: findProjectRoot(process.cwd()).root });
-  const results = await Promise.all(chosen.map((w) => probeWorker(w, config.ssh)));
+  const results = await Promise.all(chosen.map((w) => probeWorker(w, config.ssh, PROBE_TOOLS)));
   out.result(
     () =>
       table(

@@ -1,0 +1,68 @@
+// The daemon's selection core without its lifecycle: the SQLite store, job history, fleet, leases
+// and the scheduler, wired as rchd wires them, and how a (re)loaded worker list is applied
+// (persisted speed scores and drained flags join new workers). buildContext adds health checks,
+// config reloads and status on top; tests build this alone, in-process, with no socket or ssh.
+import type { Config, WorkerConfig } from "../config/schema.ts";
+import { Fleet } from "./fleet.ts";
+import { History } from "./history.ts";
+import { Leases } from "./leases.ts";
+import type { Logger } from "./log.ts";
+import { Scheduler } from "./scheduler.ts";
+import { Store } from "./store.ts";
+
+export interface CoreOptions {
+  daemon: Config["daemon"];
+  /** SQLite file (created with its dir); an unusable path falls back to memory, as in rchd. */
+  dbPath: string;
+  log: Logger;
+  leaseTtlMs: number;
+  /** A job failed before its command started on this worker (rchd: check its health now). */
+  suspect?: (workerId: string) => void;
+}
+
+export interface Core {
+  store: Store;
+  history: History;
+  fleet: Fleet;
+  leases: Leases;
+  scheduler: Scheduler;
+  /** Applies a worker list; new workers get their persisted speed and drained state. */
+  applyWorkers(
+    workers: readonly WorkerConfig[],
+    daemonCfg: Config["daemon"],
+  ): { added: string[]; removed: string[] };
+}
+
+export function createCore(o: CoreOptions): Core {
+  const store = Store.open(o.dbPath, (m) => o.log.error(m));
+  const history = new History(store, o.daemon.history_max_jobs);
+  const fleet = new Fleet(o.daemon);
+  const leases = new Leases(fleet, o.leaseTtlMs);
+  const scheduler = new Scheduler({
+    fleet,
+    leases,
+    store,
+    history,
+    log: o.log,
+    suspect: (id) => o.suspect?.(id),
+  });
+  return {
+    store,
+    history,
+    fleet,
+    leases,
+    scheduler,
+    applyWorkers(workers, daemonCfg) {
+      const { added, removed } = fleet.update(workers, daemonCfg);
+      const speeds = new Map(store.speeds().map((s) => [s.workerId, s]));
+      const drained = new Set(store.drained());
+      for (const id of added) {
+        const st = fleet.get(id)!;
+        st.drained = drained.has(id);
+        const speed = speeds.get(id);
+        if (speed) st.speed = speed;
+      }
+      return { added, removed };
+    },
+  };
+}
