@@ -1,4 +1,5 @@
-// classify() in-process cost (design §8: median ≤ 1 µs for non-build lines, ≤ 10 µs for builds).
+// classify() in-process cost (targets in BENCHMARKS.md: median ≤ 1 µs for non-build lines, ≤ 10 µs
+// for builds).
 // Run: bun bench/classify.bench.ts
 // For every line of each corpus: warm up, time a batch of calls, take ns/call; report the median
 // (and p90/max) over the corpus and the ratio to the target.

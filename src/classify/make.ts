@@ -17,7 +17,7 @@ import {
 import { snapshotAssignment } from "./guards.ts";
 import type { WordToken } from "./tokenize.ts";
 
-/** Targets design §3 keeps local. */
+/** Targets that stay local: installs, cleans, deploys, servers… (README: "What gets offloaded"). */
 export const MAKE_LOCAL_TARGETS: readonly string[] = (
   "install* *-install uninstall* clean* distclean mrproper clobber dist help fmt format " +
   "deploy* publish* release* serve* dev watch* docker* push* upload* setup* bootstrap " +

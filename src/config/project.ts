@@ -1,5 +1,5 @@
 // Which directory is "the project": what gets synced, and where .rch/config.toml is looked for.
-// Order (design §4.2): cargo workspace root, git root, the dir holding .rch/config.toml, the cwd.
+// Order (README: "Running builds remotely", step 2): cargo workspace root, git root, the dir holding .rch/config.toml, the cwd.
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { smallText } from "./smallFile.ts";

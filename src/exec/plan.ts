@@ -1,4 +1,4 @@
-// Step 1 of `rch exec` (design §4.1): everything decidable before touching the network. Either a
+// Step 1 of `rch exec` (README: "Running builds remotely", step 1): everything decidable before touching the network. Either a
 // plan for a remote run, or the reason this command runs locally right away.
 
 import { homedir } from "node:os";

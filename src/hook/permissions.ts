@@ -1,4 +1,4 @@
-// Whether the original line would have run without a prompt anyway (design §2). Only then does
+// Whether the original line would have run without a prompt anyway (README: "The hook"). Only then does
 // rch say "allow"; the rewrite must never widen what the user permitted.
 import { existsSync } from "node:fs";
 import { homedir } from "node:os";

@@ -1,5 +1,6 @@
 // One OpenSSH master connection per worker (ControlMaster/ControlPersist). Opening one costs a
-// full handshake (~200 ms here); every later ssh or rsync rides it for ~8 ms (testbed.md §2).
+// full handshake (~200 ms here); every later ssh or rsync rides it for ~8 ms (both measured on
+// this project's machine kind: 2 vCPU VM, loopback sshd).
 
 import { createConnection } from "node:net";
 import { diagnose } from "./diagnose.ts";

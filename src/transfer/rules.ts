@@ -14,7 +14,7 @@ export interface FilterRule {
 
 /** Never synced, whatever the configuration says. */
 export const ALWAYS_EXCLUDED: readonly string[] = [
-  "node_modules/", // per-machine installs; bun installs on the worker (design §4.4)
+  "node_modules/", // per-machine installs; bun installs on the worker
   "/.rch-stage-*/", // artifact staging of a concurrent rch exec
 ];
 
