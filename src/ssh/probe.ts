@@ -1,6 +1,7 @@
 // `rch workers probe`: can we reach a worker, how fast is a round trip through its master, and
 // what does it have (OS/arch, CPUs, toolchain versions) — the facts gathered in ONE remote command.
 import type { Config, WorkerConfig } from "../config/schema.ts";
+import { PROBE_PROGRAM } from "../worker/programs.ts";
 import { ensureMaster } from "./master.ts";
 import { sshArgv, sshTarget } from "./options.ts";
 import { run } from "./proc.ts";
@@ -17,13 +18,6 @@ export const PROBED_TOOLS = [
   "ninja",
   "rsync",
 ] as const;
-
-const FACTS = `printf 'os\\t%s\\n' "$(uname -sm)"
-printf 'cpus\\t%s\\n' "$(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null)"
-for t in "$@"; do
-  if command -v "$t" >/dev/null 2>&1; then printf '%s\\t%s\\n' "$t" "$("$t" --version 2>/dev/null | head -n 1)"
-  else printf '%s\\t-\\n' "$t"; fi
-done`;
 
 export type ProbeResult =
   | {
@@ -75,7 +69,7 @@ export async function probeWorker(w: WorkerConfig, ssh: Config["ssh"]): Promise<
       error: `login shell ${shell || "(unknown)"} is not a POSIX shell, and ssh runs rch's commands through it: give ${who} bash, dash or zsh (chsh -s /bin/bash)`,
     };
   }
-  const facts = await runRemote(t, FACTS, PROBED_TOOLS, 30_000);
+  const facts = await runRemote(t, PROBE_PROGRAM, PROBED_TOOLS, 30_000);
   if (facts.code !== 0)
     return { id: w.id, reachable: false, error: `probe command failed (exit ${facts.code})` };
   const kv = new Map(
