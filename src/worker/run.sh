@@ -67,8 +67,9 @@
 #   <copy>.rch-mark-<nonce>   during a build: its start time (plus a .t scratch file); removed
 #                             when the build ends
 #   <copy>.rch-new-<nonce>    after an in-tree build: the NUL-separated list of files it created
-#                             or changed, relative to the copy, for rch's pull. Removed when
-#                             empty; an hour-old one is swept by a later in-tree build
+#                             or changed, relative to the copy. Removed when empty; otherwise the
+#                             pull that fetches the files removes it (pull.sh); one whose pull
+#                             never happened (rch killed first) is swept by a later build
 #   and, inside fix_dirs, <file>.rch-fix for a moment while <file> is re-rooted.
 
 readonly EXIT_NEEDS_SYNC=211 EXIT_SETUP_FAILED=212 EXIT_TOOL_MISSING=213 EXIT_INSTALL_FAILED=214 \
@@ -205,11 +206,16 @@ install_bun_deps() {
   printf '%s\n' "$bun_hash" >"$copy.rch-bun"
 }
 
-# New-file lists whose pull never happened (rch killed first) are swept after an hour: younger
-# ones may still be waiting for their own rch's pull.
+# A new-file list is removed by the pull that reads it (pull.sh); one still here lost its rch
+# before the pull. It is swept once an hour old: a younger one may belong to a build on this copy
+# whose pull is still to come (another machine's, or one that a restarted daemon lost track of).
+# The glob costs no fork; find (~1 ms) runs only when some list is there.
 sweep_stale_lists() {
-  [ -n "$track_in_tree" ] && [ -n "$stamp" ] || return 0
-  find "${copy%/*}" -maxdepth 1 -name "${copy##*/}.rch-new-*" -mmin +60 -exec rm -f {} + 2>/dev/null
+  for stale in "$copy".rch-new-*; do
+    [ -e "$stale" ] || return 0 # no match: the glob stayed as written
+    find "${copy%/*}" -maxdepth 1 -name "${copy##*/}.rch-new-*" -mmin +60 -exec rm -f {} + 2>/dev/null
+    return 0
+  done
 }
 
 # In-tree outputs are "files newer than the mark", touched after setup so bun install's writes do

@@ -1,9 +1,9 @@
 // The worker programs as rch embeds and sends them: the sent text means what the file says, it
 // is plain ASCII, and the probe reports what the machine has, under dash and under bash.
 import { expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { PROBE_PROGRAM, RUN_PROGRAM, sendable } from "../../src/worker/programs.ts";
+import { PROBE_PROGRAM, PULL_PROGRAM, RUN_PROGRAM, sendable } from "../../src/worker/programs.ts";
 import { run } from "../exec-scenarios/proc.ts";
 import { SHELLS } from "./harness.ts";
 
@@ -29,6 +29,7 @@ test("what rch sends is the program in the file, without its comment and blank l
   for (const [name, sent] of [
     ["run.sh", RUN_PROGRAM],
     ["probe.sh", PROBE_PROGRAM],
+    ["pull.sh", PULL_PROGRAM],
   ] as const) {
     const text = file(name);
     expect(sent).toBe(sendable(text));
@@ -44,7 +45,7 @@ test("the check above notices a comment-like line inside a multi-line string", a
 });
 
 test("the programs are ASCII: the bytes on the wire do not depend on anyone's locale", () => {
-  for (const name of ["run.sh", "probe.sh"]) expect(file(name)).toMatch(/^[\x20-\x7e\n]*$/);
+  for (const name of ["run.sh", "probe.sh", "pull.sh"]) expect(file(name)).toMatch(/^[\x20-\x7e\n]*$/);
 });
 
 for (const shell of SHELLS) {
@@ -61,5 +62,33 @@ for (const shell of SHELLS) {
     expect(lines.slice(2).map((l) => l.split("\t")[0])).toEqual(["sh", "rch-no-such-tool", "gcc"]);
     expect(lines[3]).toBe("rch-no-such-tool\t-");
     expect(lines[4]).toMatch(/^gcc\tgcc .*\d+\.\d+/);
+  });
+}
+
+for (const shell of SHELLS) {
+  test(`pull.sh under ${shell}: runs rsync with the arguments after the list, then removes the list`, async () => {
+    const dir = mkdtempSync("/tmp/rchwk-pull-");
+    try {
+      const list = `${dir}/it's a list.rch-new-0badc0de`;
+      const pull = (rsyncArgs: string[]) => {
+        writeFileSync(list, "./a.o\0");
+        return run([shell, "-c", PULL_PROGRAM, "rch", list, ...rsyncArgs], {
+          cwd: dir,
+          env: { PATH: "/usr/bin:/bin" },
+          timeoutMs: 20_000,
+        });
+      };
+      const ok = await pull(["--version"]);
+      expect(ok.code).toBe(0);
+      expect(ok.stdout).toMatch(/^rsync\s+version/);
+      expect(existsSync(list)).toBe(false);
+      // A failed rsync: its status is the session's, and the list is gone all the same.
+      const failed = await pull(["--no-such-option"]);
+      expect(failed.code).toBe(1);
+      expect(failed.stderr).toContain("no-such-option");
+      expect(existsSync(list)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 }

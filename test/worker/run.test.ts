@@ -12,6 +12,7 @@ import {
   realpathSync,
   rmSync,
   symlinkSync,
+  utimesSync,
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
@@ -251,6 +252,20 @@ describe.each(SHELLS)("run.sh under %s", (shell) => {
     const r = await runProgram(shell, home, argsFor(home, { trackInTree: true, argv: ["true"] }), [header()]);
     expect(r.end).toEqual({ exitCode: 0, outputs: "", newFiles: false });
     expect(besideCopy()).toEqual([]);
+  });
+
+  test("a new-file list whose pull never happened is swept by a later build once an hour old", async () => {
+    home = new Home();
+    const old = home.beside(".rch-new-0000dead");
+    const young = home.beside(".rch-new-0000beef");
+    const unrelated = `${home.copy}-other.rch-new-0000dead`; // another copy's: not ours to sweep
+    for (const f of [old, young, unrelated]) writeFileSync(f, "./a.o\0");
+    const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
+    utimesSync(old, twoHoursAgo, twoHoursAgo);
+    utimesSync(unrelated, twoHoursAgo, twoHoursAgo);
+    const r = await runProgram(shell, home, argsFor(home, { argv: ["true"] }), [header()]);
+    expect(r.code).toBe(0);
+    expect(besideCopy().sort()).toEqual(["p-other.rch-new-0000dead", "p.rch-new-0000beef"]);
   });
 
   test("the watchdog: EOF on stdin kills the build's whole process group", async () => {
