@@ -6,7 +6,7 @@
 #   os\t<uname -sm>
 #   cpus\t<online CPUs>            empty when neither nproc nor getconf knows
 #   <tool>\t<first line of `<tool> --version`>, or <tool>\t- when the tool is not on PATH
-# It changes nothing on the worker and always exits 0.
+# It changes nothing on the worker.
 
 printf 'os\t%s\n' "$(uname -sm)"
 printf 'cpus\t%s\n' "$(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null)"
