@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs what rch's tests, demo and benchmarks need on a fresh Debian machine (run as root):
 # OpenSSH server/client and rsync/zstd for the loopback worker bed, cmake/ninja/meson/make/gcc for the
-# sample projects, and the npm packages (Bun itself comes from npm). Idempotent and quiet.
+# sample projects, shellcheck for the worker-side sh programs (src/worker), and the npm packages (Bun
+# itself comes from npm). Idempotent and quiet.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(openssh-server openssh-client rsync zstd hyperfine cmake ninja-build meson make gcc g++ git procps iproute2 util-linux)
+packages=(openssh-server openssh-client rsync zstd hyperfine cmake ninja-build meson make gcc g++ git procps iproute2 util-linux shellcheck)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -19,6 +19,7 @@ step() {
 }
 step "biome (format + lint)" biome ci --reporter=summary .
 step "typescript" tsc --noEmit -p .
+step "shellcheck (worker programs)" shellcheck -s sh src/worker/*.sh
 step "build" bun run build
 
 log=$(mktemp)

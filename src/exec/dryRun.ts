@@ -33,7 +33,7 @@ export function dryRunLines(plan: ExecPlan): string[] {
     `worker: ${worker.id} (candidates: ${order.workers.map((w) => w.id).join(", ")})`,
     `remote dir: ${remoteDir}`,
     `sync: ${shJoin(rsync)}`,
-    // The script itself is constant (src/exec/script.ts); the data travels as its arguments,
+    // The program itself is constant (src/worker/run.sh); the data travels as its arguments,
     // the sync decision as a header on its stdin.
     `run: ${shJoin(sshArgv(target))} sh -c <script> rch ${shJoin(args)}`,
     `artifacts: ${[...plan.family.outputDirs.map((d) => relative(plan.root, d) || "."), ...(plan.family.trackInTree ? ["files the build creates or changes"] : [])].join(", ") || "none"}`,

@@ -8,6 +8,7 @@ import { type SshTarget, sshTarget } from "../ssh/options.ts";
 import { scanTree, type TreeScan } from "../transfer/fingerprint.ts";
 import type { RsyncCommon } from "../transfer/rsync.ts";
 import { readSyncRecord, type SyncRecord, syncKey } from "../transfer/syncstate.ts";
+import { notStartedReason, resyncMayHelp } from "../worker/exits.ts";
 import { ABORTED, untilAborted } from "./abortable.ts";
 import { bunHash } from "./bunHash.ts";
 import { finishJob } from "./finishJob.ts";
@@ -140,14 +141,18 @@ export async function runRemoteJob(ctx: JobContext): Promise<JobResult> {
           reason: `connection to ${worker.id} lost during the build (${outcome.detail})`,
         };
       case "not-started":
-        if ((outcome.why === "needs-sync" || outcome.why === "inline-sync-failed") && !full) {
+        if (resyncMayHelp(outcome.why) && !full) {
           report.detail(`sync: the copy on ${worker.id} is not the one last synced; syncing in full`);
           current = startRun(); // its session starts while rsync runs
           continue;
         }
         return {
           kind: "fallback",
-          reason: notStartedReason(outcome.why, worker.id, plan.argv[0]!, outcome.detail),
+          reason: notStartedReason(outcome.why, {
+            worker: worker.id,
+            tool: plan.argv[0]!,
+            detail: outcome.detail,
+          }),
         };
       case "finished":
         report.detail(`remote: ${plan.argv[0]} exited ${outcome.exitCode} on ${worker.id}`);
@@ -164,20 +169,5 @@ function describeSync(sync: Exclude<SyncPlan, { kind: "failed" }>, files: number
       return `sync: ${sync.files} changed and ${sync.remove.length} removed path(s) sent inline (${sync.tar.length} bytes of tar)`;
     case "pushed":
       return `sync: rsync to ${worker} in ${Math.round(sync.ms)} ms`;
-  }
-}
-
-function notStartedReason(why: string, worker: string, tool: string, detail: string): string {
-  switch (why) {
-    case "needs-sync":
-      return `the copy on ${worker} is still not current after a sync`;
-    case "tool-missing":
-      return `${tool} is not installed on ${worker}`;
-    case "install-failed":
-      return `bun install failed on ${worker}`;
-    case "ssh-failed":
-      return `ssh to ${worker} failed: ${detail}`;
-    default:
-      return `could not start on ${worker}: ${detail}`;
   }
 }

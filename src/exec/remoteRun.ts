@@ -10,18 +10,13 @@ import { describeSshFailure } from "../ssh/master.ts";
 import { type SshTarget, sshArgv } from "../ssh/options.ts";
 import { run, shellStatus, stopGroup } from "../ssh/proc.ts";
 import { remoteCommand } from "../ssh/remote.ts";
+import { type NotStartedWhy, notStartedWhy } from "../worker/exits.ts";
+import { RUN_PROGRAM } from "../worker/programs.ts";
 import { OutputClosedError, writeAll } from "./fdwrite.ts";
 import { type EndInfo, type StartInfo, StderrDemux } from "./markers.ts";
 import { PathRewriter } from "./rewrite.ts";
-import { RemoteCode, SCRIPT } from "./script.ts";
 
-export type NotStartedWhy =
-  | "needs-sync"
-  | "inline-sync-failed"
-  | "tool-missing"
-  | "install-failed"
-  | "setup-failed"
-  | "ssh-failed";
+export type { NotStartedWhy };
 
 export type RemoteOutcome =
   | { kind: "not-started"; why: NotStartedWhy; detail: string }
@@ -128,7 +123,7 @@ export class RemoteRun {
         this.end = info;
       },
     });
-    const proc = Bun.spawn([...sshArgv(o.target), remoteCommand(SCRIPT, o.args)], {
+    const proc = Bun.spawn([...sshArgv(o.target), remoteCommand(RUN_PROGRAM, o.args)], {
       stdin: "pipe", // the sync header, maybe a tar, then held open: the remote watchdog's lifeline
       stdout: "pipe",
       stderr: "pipe",
@@ -166,20 +161,11 @@ export class RemoteRun {
       if (code === 255) return { kind: "lost", detail: describeSshFailure(preamble, code), start };
       return { kind: "finished", exitCode: code, start, end: undefined };
     }
-    const why: NotStartedWhy =
-      code === RemoteCode.needsSync
-        ? "needs-sync"
-        : code === RemoteCode.inlineSyncFailed
-          ? "inline-sync-failed"
-          : code === RemoteCode.toolMissing
-            ? "tool-missing"
-            : code === RemoteCode.installFailed
-              ? "install-failed"
-              : code === 255
-                ? "ssh-failed"
-                : "setup-failed";
+    const why = notStartedWhy(code);
     const detail =
-      code === 255 ? describeSshFailure(preamble, code) : `remote shell exited ${code}${tail(preamble)}`;
+      why === "ssh-failed"
+        ? describeSshFailure(preamble, code)
+        : `remote shell exited ${code}${tail(preamble)}`;
     return { kind: "not-started", why, detail };
   }
 

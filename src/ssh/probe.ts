@@ -3,6 +3,7 @@
 // Which build tools to ask about is the caller's to say (the CLI passes the family registry's
 // list): ssh/ sits below classify/ in the dependency rule and knows no build family.
 import type { Config, WorkerConfig } from "../config/schema.ts";
+import { PROBE_PROGRAM } from "../worker/programs.ts";
 import { ensureMaster } from "./master.ts";
 import { sshArgv, sshTarget } from "./options.ts";
 import { run } from "./proc.ts";
@@ -15,13 +16,6 @@ const BASE_TOOLS = ["rsync"];
 export function probedTools(buildTools: readonly string[]): string[] {
   return [...new Set([...buildTools, ...BASE_TOOLS])];
 }
-
-const FACTS = `printf 'os\\t%s\\n' "$(uname -sm)"
-printf 'cpus\\t%s\\n' "$(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null)"
-for t in "$@"; do
-  if command -v "$t" >/dev/null 2>&1; then printf '%s\\t%s\\n' "$t" "$("$t" --version 2>/dev/null | head -n 1)"
-  else printf '%s\\t-\\n' "$t"; fi
-done`;
 
 export type ProbeResult =
   | {
@@ -78,7 +72,7 @@ export async function probeWorker(
       error: `login shell ${shell || "(unknown)"} is not a POSIX shell, and ssh runs rch's commands through it: give ${who} bash, dash or zsh (chsh -s /bin/bash)`,
     };
   }
-  const facts = await runRemote(t, FACTS, tools, 30_000);
+  const facts = await runRemote(t, PROBE_PROGRAM, tools, 30_000);
   if (facts.code !== 0)
     return { id: w.id, reachable: false, error: `probe command failed (exit ${facts.code})` };
   const kv = new Map(

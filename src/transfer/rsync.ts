@@ -4,6 +4,8 @@
 import { diagnose } from "../ssh/diagnose.ts";
 import { rsyncRsh, type SshTarget } from "../ssh/options.ts";
 import { run } from "../ssh/proc.ts";
+import { remoteCommand } from "../ssh/remote.ts";
+import { PULL_PROGRAM } from "../worker/programs.ts";
 import { type FilterRule, rsyncFilterArgs } from "./rules.ts";
 
 export type RsyncResult = { ok: true; ms: number; stats: string } | { ok: false; ms: number; reason: string };
@@ -66,10 +68,17 @@ export function pullDirArgv(
   ];
 }
 
-/** The files named (NUL-separated, relative to remoteDir) in a remote list file, into `stage`. */
+/**
+ * The files named (NUL-separated, relative to remoteDir) in a remote list file, into `stage`. The
+ * remote rsync runs under src/worker/pull.sh, which removes the list once rsync has exited: the
+ * list lives exactly as long as it is needed, and that costs no ssh session of its own.
+ */
 export function pullListArgv(c: RsyncCommon, remoteDir: string, remoteList: string, stage: string): string[] {
   return [
     ...baseArgs(c),
+    // rsync appends its server arguments to this and ssh hands the line to the login shell:
+    // remoteCommand quotes the list's path as a word.
+    `--rsync-path=${remoteCommand(PULL_PROGRAM, [remoteList])}`,
     "--from0",
     `--files-from=:${remoteList}`,
     remoteSpec(c.target, `${remoteDir}/`),

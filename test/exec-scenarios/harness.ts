@@ -2,8 +2,8 @@
 // gives" (exit code, stdout, stderr, files), "it really ran on a worker", "it fell back, said
 // why, and still gave the local result", and "nothing was left running on the workers".
 import { afterAll, beforeAll, expect } from "bun:test";
-import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, readdirSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 import { type Fleet, startFleet, type WorkerSpec } from "../bed/fleet.ts";
 import { FALLBACK_RE, type NormalizeOptions, normalize, splitRchLines } from "./normalize.ts";
 import { describeProcs, type Outcome, type ProcInfo, processes, waitEmpty } from "./proc.ts";
@@ -114,6 +114,15 @@ export function expectRanRemotely(sc: Scenario, o: Outcome, builtFiles: string[]
     expect(existsSync(join(copy!.dir, f)), `${f} in the worker's copy ${copy!.dir}`).toBe(true);
   }
   return copy!.dir;
+}
+
+/** Per-build files a finished build must not leave next to its copy on the worker: the in-tree
+ * new-file list (`<copy>.rch-new-<nonce>`) and the start marks (`<copy>.rch-mark-<nonce>[.t]`). */
+export function perBuildLeftovers(copyDir: string): string[] {
+  const prefix = `${basename(copyDir)}.rch-`;
+  return readdirSync(dirname(copyDir)).filter(
+    (n) => n.startsWith(`${prefix}new-`) || n.startsWith(`${prefix}mark-`),
+  );
 }
 
 /** It fell back: exactly one `rch: running locally: <why>` line, and <why> matches. */

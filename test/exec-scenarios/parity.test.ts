@@ -4,7 +4,15 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { expectRanRemotely, expectSameOutput, expectSameTree, Scenario, TREE, useFleet } from "./harness.ts";
+import {
+  expectRanRemotely,
+  expectSameOutput,
+  expectSameTree,
+  perBuildLeftovers,
+  Scenario,
+  TREE,
+  useFleet,
+} from "./harness.ts";
 import type { Outcome } from "./proc.ts";
 import { diffTrees, snapshot } from "./tree.ts";
 
@@ -101,8 +109,10 @@ describe("C project with make (in-tree artifacts)", () => {
     const { rch, local } = await both(sc, ["make"]);
     expect(local.code).toBe(0);
     expectSameOutput(sc, rch, local);
-    expectRanRemotely(sc, rch, ["calc", "src/main.o", "src/ops.o", "src/fmt.o"]);
+    const copy = expectRanRemotely(sc, rch, ["calc", "src/main.o", "src/ops.o", "src/fmt.o"]);
     expectSameTree(sc, TREE.make);
+    // The new-file list was consumed by the pull that brought the objects back: it is gone.
+    expect(perBuildLeftovers(copy)).toEqual([]);
     const run = await sc.inBoth(["./calc"]);
     expect(run.local.stdout).toBe("gcd      21\nfib      102334155\ngen      1\n");
     expectSameOutput(sc, run.rch, run.local);
@@ -120,8 +130,9 @@ describe("C project with make (in-tree artifacts)", () => {
     expect(local.stdout).toContain("gcc -O2 -Wall -c -o src/fmt.o src/fmt.c");
     expect(local.stdout).not.toContain("src/main.o src/main.c");
     expectSameOutput(sc, rch, local);
-    expectRanRemotely(sc, rch, ["out.txt"]);
+    const copy = expectRanRemotely(sc, rch, ["out.txt"]);
     expectSameTree(sc, TREE.make);
+    expect(perBuildLeftovers(copy)).toEqual([]);
   });
 });
 

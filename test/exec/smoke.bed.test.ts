@@ -9,6 +9,7 @@ import {
   mkdirSync,
   mkdtempSync,
   readdirSync,
+  readFileSync,
   rmSync,
   symlinkSync,
   writeFileSync,
@@ -76,6 +77,14 @@ test("rch exec -- cargo build == cargo build (output, exit code, binary), ran on
     existsSync(join(w.remoteRoot, copies.find((n) => !n.includes(".rch-"))!, "target", "debug", "smoke")),
   ).toBe(true);
 }, 180_000);
+
+test("the compiled binary carries the worker programs (src/worker/*.sh), byte for byte", () => {
+  const bin = readFileSync(rch);
+  for (const name of ["run.sh", "probe.sh", "pull.sh"]) {
+    const program = readFileSync(join(import.meta.dir, "..", "..", "src", "worker", name));
+    expect(bin.includes(program), `${name} in ${rch}`).toBe(true);
+  }
+});
 
 test("a no-change rebuild skips rsync and the artifact pull", async () => {
   const r = await run([rch, "exec", "-v", "--", "cargo", "build"], {

@@ -1,0 +1,327 @@
+# shellcheck shell=sh
+#
+# rch's worker-side build runner. rch sends this whole file as the script of ONE ssh command,
+#   sh -c '<this file>' rch ARG...
+# (src/ssh/remote.ts quotes every word), so a build costs one round trip. It checks that the copy
+# is the one rch synced (applying a small inline update first if rch sent one), enters the mapped
+# cwd, exports the environment, checks the tool exists, arms a watchdog, installs bun deps if
+# needed, runs the build, and reports. The text is constant: every piece of data arrives as an
+# argument or on stdin and is never spliced into code. It runs under any POSIX sh (dash, bash,
+# busybox ash...); every fork costs ~1 ms on a small VM, so it avoids the ones it can.
+#
+# Arguments (built by buildArgs in src/exec/script.ts):
+#   1 nonce          8 hex digits: names this run's markers and per-build files
+#   2 copy           the project copy: absolute, or relative to $HOME
+#   3 cwd            the build's cwd, relative to the copy ("." for its root)
+#   4 bun_dir        bun package dir relative to the copy, "" when the build does not need bun deps
+#   5 bun_hash       hash of package.json + lockfile the copy's node_modules must have been made from
+#   6 track_in_tree  "1": list the files the build created or changed (make, gcc...); "" otherwise
+#   7 output_dirs    output dirs relative to the copy, one per line: reported changed/unchanged/missing
+#   8 fix_dirs       configured build dirs (cmake, meson), one per line, whose text files name the
+#                    local root: re-rooted at the copy after each sync
+#   9 local_root     the project's absolute path on rch's machine
+#   then three lists, each a count followed by its items:
+#     environment  N words NAME=value, each as pieces (see below)
+#     rooted env   M pairs NAME REL, exported as NAME=<copy>/REL
+#     argv         A words, each as pieces
+#   A word "as pieces" is a count k then k strings; the word is those strings joined with the
+#   copy's directory. rch cuts a word wherever it names the local project root (`-I/p/include`),
+#   so the build reaches for the copy, never for rch's path.
+#
+# stdin: one header line, written by syncHeader (src/exec/script.ts) once rch has scanned its tree
+# (so the ssh session and this shell start meanwhile):
+#   H <check> <stamp> <tar_bytes> <remove_count>
+#     check   the sync id the copy must hold ("-": do not check)
+#     stamp   the sync id to record for the copy after this header's update ("-": none)
+#   followed by remove_count lines, each a path (relative to the copy) to remove, then tar_bytes
+#   bytes of tar to unpack into the copy. Any other first line (rch sends "A") exits with
+#   EXIT_NEEDS_SYNC before touching anything: rch dropped this session. After that stdin stays
+#   open and silent; it is the watchdog's lifeline (see start_watchdog).
+#
+# stderr: the build's stderr, plus two lines for rch (src/exec/markers.ts), each starting with
+# \036 (RS) and carrying the nonce so a build cannot forge them by accident:
+#   \036rch-start-<nonce> <pgid>\t<copy>\t<copy's physical path>   before the build
+#   \036rch-exit-<nonce> <status> <states> <new_files>             after it
+#     states     one letter per output dir, in argument order: c changed during the build,
+#                u unchanged, m missing; "-" when there are none
+#     new_files  1 when <copy>.rch-new-<nonce> lists files for rch to pull, else 0
+# Anything before the start marker is the login shell's (kept by rch for diagnostics).
+#
+# Exit status. Before the start marker only these reserved codes (the table rch decodes them with
+# is src/worker/exits.ts), and rch then knows nothing ran:
+#   211 EXIT_NEEDS_SYNC          no/aborted header, the copy's stamp is not `check`, or the copy or
+#                                cwd is missing: rch rsyncs in full and tries once more, else runs
+#                                the build locally
+#   212 EXIT_SETUP_FAILED        could not write the stamp, export a variable, find the process
+#                                group or create the mark: rch runs the build locally
+#   213 EXIT_TOOL_MISSING        argv[0] is not on the worker's PATH: rch runs the build locally
+#   214 EXIT_INSTALL_FAILED      bun install failed (its output: <copy>.rch-bun.log): locally
+#   215 EXIT_INLINE_SYNC_FAILED  removing a path or unpacking the tar failed: as for 211
+# After the start marker: the build's own status (128+N when a signal N killed it). 255 is ssh's.
+#
+# Files kept next to the copy:
+#   <copy>.rch-sync           the sync id the copy holds; removed while an inline update is being
+#                             applied, so a half-applied update never passes for the synced state
+#   <copy>.rch-bun            bun_hash of the last successful bun install in the copy
+#   <copy>.rch-bun.log        that install's output
+#   <copy>.rch-mark-<nonce>   during a build: its start time (plus a .t scratch file); removed
+#                             when the build ends
+#   <copy>.rch-new-<nonce>    after an in-tree build: the NUL-separated list of files it created
+#                             or changed, relative to the copy. Removed when empty; otherwise the
+#                             pull that fetches the files removes it (pull.sh); one whose pull
+#                             never happened (rch killed first) is swept by a later build
+#   and, inside fix_dirs, <file>.rch-fix for a moment while <file> is re-rooted.
+
+readonly EXIT_NEEDS_SYNC=211 EXIT_SETUP_FAILED=212 EXIT_TOOL_MISSING=213 EXIT_INSTALL_FAILED=214 \
+  EXIT_INLINE_SYNC_FAILED=215
+
+newline='
+'
+
+nonce=$1 copy=$2 cwd=$3 bun_dir=$4 bun_hash=$5 track_in_tree=$6 output_dirs=$7 fix_dirs=$8 local_root=$9
+shift 9
+case $copy in /*) ;; *) copy=$HOME/$copy ;; esac
+mark=$copy.rch-mark-$nonce
+
+# The sync decision. `read` takes the pipe a byte at a time, so the paths and the tar after the
+# header are left for the steps that read them.
+read_sync_header() {
+  read -r header check stamp tar_bytes remove_count || exit "$EXIT_NEEDS_SYNC"
+  [ "$header" = H ] || exit "$EXIT_NEEDS_SYNC"
+  if [ "$check" = - ]; then check=; fi
+  if [ "$stamp" = - ]; then stamp=; fi
+}
+
+# A copy that is not the one rch last synced (another machine's rsync, a half-applied update, an
+# evicted copy) must not build: rch then syncs in full.
+check_stamp() {
+  [ -n "$check" ] || return 0
+  held=
+  { IFS= read -r held <"$copy.rch-sync"; } 2>/dev/null
+  [ "$held" = "$check" ] || exit "$EXIT_NEEDS_SYNC"
+}
+
+# The few files changed since the last sync, sent ahead of the lifeline: removals, then a tar of
+# known length (head -c stops there; the rest of stdin stays open).
+apply_inline_update() {
+  [ "$remove_count" -gt 0 ] || [ "$tar_bytes" -gt 0 ] || return 0
+  rm -f "$copy.rch-sync" || exit "$EXIT_INLINE_SYNC_FAILED"
+  while [ "$remove_count" -gt 0 ]; do
+    IFS= read -r path || exit "$EXIT_INLINE_SYNC_FAILED"
+    rm -rf -- "${copy:?}/$path" || exit "$EXIT_INLINE_SYNC_FAILED"
+    remove_count=$((remove_count - 1))
+  done
+  if [ "$tar_bytes" -gt 0 ]; then
+    head -c "$tar_bytes" | tar -xpf - -C "$copy" 2>/dev/null || exit "$EXIT_INLINE_SYNC_FAILED"
+  fi
+}
+
+write_stamp() {
+  [ -n "$stamp" ] || return 0
+  printf '%s\n' "$stamp" >"$copy.rch-sync" || exit "$EXIT_SETUP_FAILED"
+}
+
+# The physical path too: a build prints whichever it resolved, and rch maps both back.
+enter_cwd() {
+  cd -P "$copy" 2>/dev/null || exit "$EXIT_NEEDS_SYNC"
+  physical_copy=$PWD
+  cd "$cwd" 2>/dev/null || exit "$EXIT_NEEDS_SYNC"
+}
+
+# A build dir configured on rch's machine names the local root in its text files (CMakeCache.txt,
+# build.ninja...). After each sync those occurrences are re-rooted at the copy. The awk program gets
+# both paths through ENVIRON (awk -v would interpret backslashes in them); `cat >` keeps the file's
+# inode and mode, and touch -r its mtime, so nothing thinks it must reconfigure.
+reroot_build_dirs() {
+  [ -n "$fix_dirs" ] && [ -n "$stamp" ] || return 0
+  saved_ifs=$IFS
+  IFS=$newline
+  set -f
+  for file in $(for dir in $fix_dirs; do grep -rlIF -e "$local_root" "$copy/$dir" 2>/dev/null; done); do
+    tmp=$file.rch-fix
+    RCH_FROM=$local_root RCH_TO=$copy awk '
+      BEGIN { from = ENVIRON["RCH_FROM"]; to = ENVIRON["RCH_TO"]; n = length(from) }
+      {
+        rest = $0; out = ""
+        while ((i = index(rest, from)) > 0) { out = out substr(rest, 1, i - 1) to; rest = substr(rest, i + n) }
+        print out rest
+      }' "$file" >"$tmp" &&
+      touch -r "$file" "$tmp" && cat "$tmp" >"$file" && touch -r "$tmp" "$file"
+    rm -f "$tmp"
+  done
+  IFS=$saved_ifs
+  set +f
+}
+
+# Reads one word as pieces from its arguments (k, then k strings): sets $word to the pieces joined
+# with the copy's directory and $used to how many arguments that took.
+join_word() {
+  used=$(($1 + 1))
+  left=$1
+  word=$2
+  shift 2
+  while [ "$left" -gt 1 ]; do
+    word=$word$copy$1
+    shift
+    left=$((left - 1))
+  done
+}
+
+# The process group the build will run in: the watchdog and rch's cancel signal all of it. /proc
+# first (no fork); ps where there is no /proc. A group id of 1 or less would signal everything.
+find_pgid() {
+  pgid=
+  { read -r _ _ _ _ pgid _ <"/proc/$$/stat"; } 2>/dev/null
+  [ -n "$pgid" ] || pgid=$(ps -o pgid= -p $$ | tr -d ' ')
+  [ "$pgid" -gt 1 ] 2>/dev/null || exit "$EXIT_SETUP_FAILED"
+}
+
+# The watchdog reads the ssh channel's stdin, which rch holds open and never writes: EOF means rch
+# closed it (cancel) or died (even SIGKILL), and the watchdog then kills the whole process group,
+# TERM first, KILL 2 s later. It ignores those signals itself so it lives to send the KILL.
+# Without job control, a background job's stdin is /dev/null before its own redirections apply,
+# so stdin reaches it through fd 3.
+start_watchdog() {
+  exec 3<&0
+  (
+    trap '' TERM INT HUP
+    cat >/dev/null
+    kill -s TERM -- "-$pgid"
+    sleep 2
+    kill -s KILL -- "-$pgid"
+  ) <&3 >/dev/null 2>&1 3<&- &
+  exec 3<&-
+}
+
+# node_modules is not synced; the copy installs its own when package.json or the lockfile changed.
+install_bun_deps() {
+  [ -n "$bun_dir" ] || return 0
+  installed=
+  { IFS= read -r installed <"$copy.rch-bun"; } 2>/dev/null
+  [ "$installed" != "$bun_hash" ] || return 0
+  (
+    cd "$copy/$bun_dir" &&
+      if [ -e bun.lock ] || [ -e bun.lockb ]; then bun install --frozen-lockfile; else bun install; fi
+  ) </dev/null >"$copy.rch-bun.log" 2>&1 || exit "$EXIT_INSTALL_FAILED"
+  printf '%s\n' "$bun_hash" >"$copy.rch-bun"
+}
+
+# A new-file list is removed by the pull that reads it (pull.sh); one still here lost its rch
+# before the pull. It is swept once an hour old: a younger one may belong to a build on this copy
+# whose pull is still to come (another machine's, or one that a restarted daemon lost track of).
+# The glob costs no fork; find (~1 ms) runs only when some list is there.
+sweep_stale_lists() {
+  for stale in "$copy".rch-new-*; do
+    [ -e "$stale" ] || return 0 # no match: the glob stayed as written
+    find "${copy%/*}" -maxdepth 1 -name "${copy##*/}.rch-new-*" -mmin +60 -exec rm -f {} + 2>/dev/null
+    return 0
+  done
+}
+
+# In-tree outputs are "files newer than the mark", touched after setup so bun install's writes do
+# not count. The loop spins until the clock has visibly moved past the mark, so a write in the same
+# coarse timestamp tick is not missed.
+mark_start() {
+  : >"$mark" || exit "$EXIT_SETUP_FAILED"
+  sweep_stale_lists
+  spins=0
+  : >"$mark.t"
+  # shellcheck disable=SC3013 # -nt is not in POSIX, but dash, bash, busybox ash, ksh and zsh all
+  # have it, and the alternative (find -newer) forks on every spin.
+  while ! [ "$mark.t" -nt "$mark" ] && [ "$spins" -lt 5000 ]; do
+    : >"$mark.t"
+    spins=$((spins + 1))
+  done
+}
+
+# The build runs in a subshell that execs it, while this shell's own stderr is /dev/null: dash and
+# bash both report a child killed by a signal ("Terminated"), one on the command's stderr, the
+# other on its own, and a local run prints neither. The trap keeps this shell alive through the
+# group's TERM/INT/HUP so it can report; unlike an ignored signal, a trapped one is reset to the
+# default in the build.
+run_build() {
+  trap : TERM INT HUP
+  exec 4>&2 2>/dev/null
+  (exec "$@" 2>&4 4>&-) </dev/null
+  status=$?
+  exec 2>&4 4>&-
+}
+
+# One letter per output dir. find writes into the scratch file rather than $(...): one fork fewer.
+report_output_dirs() {
+  states=
+  [ -n "$output_dirs" ] || return 0
+  saved_ifs=$IFS
+  IFS=$newline
+  set -f
+  for dir in $output_dirs; do
+    if ! [ -d "$copy/$dir" ]; then
+      states=${states}m
+    elif find "$copy/$dir" -newer "$mark" -print -quit >"$mark.t" 2>/dev/null && [ -s "$mark.t" ]; then
+      states=${states}c
+    else
+      states=${states}u
+    fi
+  done
+  IFS=$saved_ifs
+  set +f
+}
+
+# rch pulls the listed files through a staging dir (its own .rch-stage-*, never listed).
+list_new_files() {
+  new_files=0 empty_list=
+  [ -n "$track_in_tree" ] || return 0
+  list=$copy.rch-new-$nonce
+  (
+    cd "$copy" &&
+      find . \( -name .git -o -name node_modules -o -name '.rch-stage-*' \) -prune -o \
+        -newer "$mark" \( -type f -o -type l \) -print0
+  ) >"$list" 2>/dev/null
+  if [ -s "$list" ]; then new_files=1; else empty_list=$list; fi
+}
+
+read_sync_header
+check_stamp
+apply_inline_update
+write_stamp
+enter_cwd
+reroot_build_dirs
+
+# The three lists take the rest of the arguments; argv ends up as the positional parameters.
+count=$1
+shift
+while [ "$count" -gt 0 ]; do
+  join_word "$@"
+  shift "$used"
+  # shellcheck disable=SC2163 # $word is NAME=value: export the name it spells, with that value
+  export "$word" || exit "$EXIT_SETUP_FAILED"
+  count=$((count - 1))
+done
+count=$1
+shift
+while [ "$count" -gt 0 ]; do
+  export "$1=$copy/$2" || exit "$EXIT_SETUP_FAILED"
+  shift 2
+  count=$((count - 1))
+done
+count=$1
+shift
+while [ "$count" -gt 0 ]; do
+  join_word "$@"
+  shift "$used"
+  set -- "$@" "$word"
+  count=$((count - 1))
+done
+
+command -v "$1" >/dev/null 2>&1 || exit "$EXIT_TOOL_MISSING"
+find_pgid
+start_watchdog
+install_bun_deps
+mark_start
+printf '\036rch-start-%s %s\t%s\t%s\n' "$nonce" "$pgid" "$copy" "$physical_copy" >&2
+run_build "$@"
+report_output_dirs
+list_new_files
+rm -f "$mark" "$mark.t" ${empty_list:+"$empty_list"}
+printf '\036rch-exit-%s %s %s %s\n' "$nonce" "$status" "${states:--}" "$new_files" >&2
+exit "$status"

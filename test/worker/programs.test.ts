@@ -1,0 +1,94 @@
+// The worker programs as rch embeds and sends them: the sent text means what the file says, it
+// is plain ASCII, and the probe reports what the machine has, under dash and under bash.
+import { expect, test } from "bun:test";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { PROBE_PROGRAM, PULL_PROGRAM, RUN_PROGRAM, sendable } from "../../src/worker/programs.ts";
+import { run } from "../exec-scenarios/proc.ts";
+import { SHELLS } from "./harness.ts";
+
+const WORKER = join(import.meta.dir, "..", "..", "src", "worker");
+const file = (name: string) => readFileSync(join(WORKER, name), "utf8");
+
+/** The program as bash understands it: bash prints a function's body in a normal form, without
+ * comments or layout but with every string as written. */
+async function meaning(program: string): Promise<string> {
+  const r = await run(
+    ["bash", "-c", 'eval "__rch_program() {\n$1\n}" && declare -f __rch_program', "bash", program],
+    {
+      cwd: "/",
+      env: { PATH: "/usr/bin:/bin" },
+      timeoutMs: 10_000,
+    },
+  );
+  if (r.code !== 0) throw new Error(`bash could not read the program: ${r.stderr}`);
+  return r.stdout;
+}
+
+test("what rch sends is the program in the file, without its comment and blank lines", async () => {
+  for (const [name, sent] of [
+    ["run.sh", RUN_PROGRAM],
+    ["probe.sh", PROBE_PROGRAM],
+    ["pull.sh", PULL_PROGRAM],
+  ] as const) {
+    const text = file(name);
+    expect(sent).toBe(sendable(text));
+    expect(sent.length).toBeLessThan(text.length);
+    expect(sent).not.toMatch(/^\s*#/m);
+    expect(await meaning(sent)).toBe(await meaning(text));
+  }
+});
+
+test("the check above notices a comment-like line inside a multi-line string", async () => {
+  const program = "msg='first\n# not a comment\n\nlast'\nprintf '%s\\n' \"$msg\"\n";
+  expect(await meaning(sendable(program))).not.toBe(await meaning(program));
+});
+
+test("the programs are ASCII: the bytes on the wire do not depend on anyone's locale", () => {
+  for (const name of ["run.sh", "probe.sh", "pull.sh"]) expect(file(name)).toMatch(/^[\x20-\x7e\n]*$/);
+});
+
+for (const shell of SHELLS) {
+  test(`probe.sh under ${shell}: OS, CPUs, and each tool's version line or "-"`, async () => {
+    const r = await run([shell, "-c", PROBE_PROGRAM, "rch", "sh", "rch-no-such-tool", "gcc"], {
+      cwd: "/",
+      env: { PATH: "/usr/bin:/bin" },
+      timeoutMs: 20_000,
+    });
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trimEnd().split("\n");
+    expect(lines[0]).toMatch(/^os\tLinux \S+$/);
+    expect(lines[1]).toMatch(/^cpus\t[1-9]\d*$/);
+    expect(lines.slice(2).map((l) => l.split("\t")[0])).toEqual(["sh", "rch-no-such-tool", "gcc"]);
+    expect(lines[3]).toBe("rch-no-such-tool\t-");
+    expect(lines[4]).toMatch(/^gcc\tgcc .*\d+\.\d+/);
+  });
+}
+
+for (const shell of SHELLS) {
+  test(`pull.sh under ${shell}: runs rsync with the arguments after the list, then removes the list`, async () => {
+    const dir = mkdtempSync("/tmp/rchwk-pull-");
+    try {
+      const list = `${dir}/it's a list.rch-new-0badc0de`;
+      const pull = (rsyncArgs: string[]) => {
+        writeFileSync(list, "./a.o\0");
+        return run([shell, "-c", PULL_PROGRAM, "rch", list, ...rsyncArgs], {
+          cwd: dir,
+          env: { PATH: "/usr/bin:/bin" },
+          timeoutMs: 20_000,
+        });
+      };
+      const ok = await pull(["--version"]);
+      expect(ok.code).toBe(0);
+      expect(ok.stdout).toMatch(/^rsync\s+version/);
+      expect(existsSync(list)).toBe(false);
+      // A failed rsync: its status is the session's, and the list is gone all the same.
+      const failed = await pull(["--no-such-option"]);
+      expect(failed.code).toBe(1);
+      expect(failed.stderr).toContain("no-such-option");
+      expect(existsSync(list)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
