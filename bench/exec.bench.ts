@@ -75,11 +75,13 @@ async function main(): Promise<void> {
     const t0 = performance.now();
     generate(proj);
     console.log(`generated 5,001 files in ${(performance.now() - t0).toFixed(0)} ms`);
-    const remote = remoteProjectDir(w.remoteRoot, proj);
     const rchBuild = [rch, "exec", "--", "cargo", "build"];
-    const sshBuild = [...ssh, `cd ${remote} && cargo build`];
     await timed(rchBuild, proj, e.env); // first: master, full sync, build, pull
     await timed(rchBuild, proj, e.env);
+    // The copy's name includes this installation's client id, made by the first rch exec.
+    const clientId = readFileSync(join(e.env.RCH_STATE_DIR!, "client-id"), "utf8").trim();
+    const remote = remoteProjectDir(w.remoteRoot, proj, clientId);
+    const sshBuild = [...ssh, `cd ${remote} && cargo build`];
 
     const rows: Record<string, number[]> = { ssh: [], noChange: [], sshB: [], oneFile: [] };
     let inlineBytes = "";

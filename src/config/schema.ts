@@ -15,6 +15,8 @@ export const sectionSchemas = {
     /** "" (the default) means <cache dir>/rch.sock, so RCH_CACHE_DIR / XDG_CACHE_HOME move it too. */
     socket_path: str,
     preferred_workers: strList,
+    /** How this workstation is named to workers it shares with others ("" = the host name). */
+    client_name: str,
   },
   compilation: {
     confidence_threshold: v.pipe(v.number(), v.minValue(0), v.maxValue(1)),
@@ -70,6 +72,7 @@ export function defaultConfig(): Config {
       log_level: "info",
       socket_path: "",
       preferred_workers: [],
+      client_name: "",
     },
     compilation: { confidence_threshold: 0.85, min_local_time_ms: 2000, remote_speedup_threshold: 1.2 },
     transfer: {

@@ -20,14 +20,14 @@ export function dryRunLines(plan: ExecPlan): string[] {
   if (!order.ok) return [`dry run: would run locally: ${order.reason}`];
   const worker = order.workers[0]!;
   const target = sshTarget(worker, plan.config.ssh);
-  const remoteDir = remoteProjectDir(worker.remote_root, plan.root);
+  const remoteDir = remoteProjectDir(worker.remote_root, plan.root, plan.identity.id);
   const rsync = pushArgv(
     { target, compressionLevel: plan.config.transfer.compression_level, timeoutMs: 0 },
     plan.root,
     remoteDir,
     plan.rules,
   );
-  const args = scriptArgsFor(plan, { nonce: "00000000", remoteDir, bunHash: "" });
+  const args = scriptArgsFor(plan, { nonce: "00000000", remoteDir, bunHash: "", worker });
   return [
     `dry run: ${plan.family.kind} in ${plan.root} (cwd ${plan.relCwd})`,
     `worker: ${worker.id} (candidates: ${order.workers.map((w) => w.id).join(", ")})`,

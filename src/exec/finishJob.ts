@@ -27,17 +27,34 @@ export interface FinishInput {
   scan: TreeScan;
   report: ExecReporter;
   t0: number;
+  /** The build's output said a disk was full (it ran on the worker: the worker's). */
+  sawNoSpace: boolean;
 }
 
 export async function finishJob(f: FinishInput): Promise<JobResult> {
   const { outcome, record, plan } = f;
-  const exit = (exitCode: number): JobResult => ({
+  // A failed build that said a disk was full failed for lack of space on the worker: say so in
+  // one line (the agent would otherwise blame its own project), and tell the daemon.
+  const diskFull = outcome.exitCode !== 0 && f.sawNoSpace;
+  if (diskFull)
+    f.report.warn(`the build failed on ${f.worker.id} because its disk is full (No space left on device)`);
+  const exit = (exitCode: number, full = diskFull): JobResult => ({
     kind: "exit",
     exitCode,
     remoteMs: performance.now() - f.t0,
+    ...(full ? { diskFull: true } : {}),
   });
   // Without the end marker (the remote shell was killed) there is no report of what to pull.
   if (!outcome.end || !record) return exit(outcome.exitCode);
+  // The build ran, but what it made cannot be known: never an exit 0 over the old artifacts.
+  if (outcome.end.listFailed) {
+    const full = outcome.end.listFailed === "full";
+    const why = full
+      ? `worker ${f.worker.id} is out of disk space`
+      : `the list of the build's new files could not be written on ${f.worker.id}`;
+    if (!diskFull) f.report.warn(`artifacts not returned: ${why}`);
+    return exit(outcome.exitCode !== 0 ? outcome.exitCode : ARTIFACTS_FAILED, full || diskFull);
+  }
   const back = await returnArtifacts({
     rsync: f.rsync,
     root: plan.root,

@@ -1,7 +1,8 @@
-// The remote script's two stderr lines for rch: `\x1erch-start-<nonce> <pgid>\t<dir>\t<physdir>`
-// before the build and `\x1erch-exit-<nonce> <rc> <outputs> <newfiles>` after it. The nonce makes
-// them impossible to forge by accident. This splits them out of the stream; everything else is
-// the build's stderr. Bytes before the start marker are the login shell's (kept for diagnostics).
+// The remote script's stderr lines for rch: `\x1erch-locked-<nonce> <flock|none>` once it holds
+// its slot and the copy's lock, `\x1erch-start-<nonce> <pgid>\t<dir>\t<physdir>` before the build
+// and `\x1erch-exit-<nonce> <rc> <outputs> <newfiles>` after it. The nonce makes them impossible
+// to forge by accident. This splits them out of the stream; everything else is the build's
+// stderr. Bytes before the start marker are the login shell's (kept for diagnostics).
 import type { Sink } from "./rewrite.ts";
 
 export interface StartInfo {
@@ -17,9 +18,14 @@ export interface EndInfo {
   outputs: string;
   /** The build created or changed in-tree files (a list waits on the worker). */
   newFiles: boolean;
+  /** The list of new files could not be written: the worker's disk is full, or another error.
+   * Whether the build made anything is then unknown. */
+  listFailed?: "full" | "error";
 }
 
 export interface DemuxEvents {
+  /** The script holds its slot and the copy's lock (`true`), or the worker has no flock. */
+  onLocked?(withFlock: boolean): void;
   onStart(info: StartInfo): void;
   onEnd(info: EndInfo): void;
 }
@@ -27,6 +33,7 @@ export interface DemuxEvents {
 export class StderrDemux {
   private buf: Buffer = Buffer.alloc(0);
   private state: "pre" | "run" | "done" = "pre";
+  private readonly lockedTag: Buffer;
   private readonly startTag: Buffer;
   private readonly endTag: Buffer;
   /** stderr before the start marker (ssh warnings, login shell noise, script errors). */
@@ -37,6 +44,7 @@ export class StderrDemux {
     private readonly sink: Sink,
     private readonly events: DemuxEvents,
   ) {
+    this.lockedTag = Buffer.from(`\x1erch-locked-${nonce} `);
     this.startTag = Buffer.from(`\x1erch-start-${nonce} `);
     this.endTag = Buffer.from(`\x1erch-exit-${nonce} `);
   }
@@ -67,6 +75,7 @@ export class StderrDemux {
   }
 
   private scanStart(): void {
+    this.scanLocked();
     const at = this.buf.indexOf(this.startTag);
     if (at === -1) return;
     const nl = this.buf.indexOf(10, at);
@@ -79,6 +88,17 @@ export class StderrDemux {
     this.buf = this.buf.subarray(nl + 1);
     this.state = "run";
     this.events.onStart({ pgid: Number(pgid), dir: dir ?? "", physicalDir: physicalDir ?? dir ?? "" });
+  }
+
+  /** The locked line comes first, alone: cut it out of what will be the preamble. */
+  private scanLocked(): void {
+    const at = this.buf.indexOf(this.lockedTag);
+    if (at === -1) return;
+    const nl = this.buf.indexOf(10, at);
+    if (nl === -1) return;
+    const how = this.buf.subarray(at + this.lockedTag.length, nl).toString();
+    this.buf = Buffer.concat([this.buf.subarray(0, at), this.buf.subarray(nl + 1)]);
+    this.events.onLocked?.(how === "flock");
   }
 
   private scanEnd(): void {
@@ -98,11 +118,13 @@ export class StderrDemux {
       const rest = this.buf.subarray(nl + 1);
       this.buf = Buffer.alloc(0);
       this.state = "done";
-      this.events.onEnd({
+      const end: EndInfo = {
         exitCode: Number(rc),
         outputs: outputs === "-" ? "" : (outputs ?? ""),
         newFiles: nf === "1",
-      });
+      };
+      if (nf === "F" || nf === "E") end.listFailed = nf === "F" ? "full" : "error";
+      this.events.onEnd(end);
       if (rest.length) this.sink(rest);
       return;
     }

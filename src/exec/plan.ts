@@ -5,6 +5,7 @@ import { homedir } from "node:os";
 import { relative } from "node:path";
 import { isatty } from "node:tty";
 import { type RuntimeSwitches, runtimeSwitches } from "../config/env.ts";
+import { type ClientIdentity, clientIdentity } from "../config/identity.ts";
 import { loadConfig } from "../config/load.ts";
 import { findProjectRoot } from "../config/project.ts";
 import type { Config, WorkerConfig } from "../config/schema.ts";
@@ -32,6 +33,8 @@ export interface ExecPlan {
   env: RemoteEnv;
   /** Config problems (the affected keys fell back to defaults); shown with --verbose. */
   issues: string[];
+  /** This installation, as workers see it (copy names, slot notes, stamps). */
+  identity: ClientIdentity;
 }
 
 export type PlanResult =
@@ -107,6 +110,7 @@ export async function makePlan(inp: PlanInput): Promise<PlanResult> {
     keep: compileRules(rules),
     env: env.env,
     issues: loaded.issues.map(formatIssue),
+    identity: clientIdentity(config.general.client_name),
   };
   return { kind: "remote", plan };
 }

@@ -1,14 +1,16 @@
 // The remote script's arguments for a plan: shared by the real run and the dry run, so the
 // plan a dry run prints is exactly what would be sent.
-import { relative } from "node:path";
+import { basename, relative } from "node:path";
+import type { WorkerConfig } from "../config/schema.ts";
 import type { ExecPlan } from "./plan.ts";
 import { buildArgs } from "./script.ts";
 
 export function scriptArgsFor(
   plan: ExecPlan,
-  run: { nonce: string; remoteDir: string; bunHash: string },
+  run: { nonce: string; remoteDir: string; bunHash: string; worker: WorkerConfig },
 ): string[] {
   const rel = (d: string) => relative(plan.root, d);
+  const me = `client=${plan.identity.id} name=${plan.identity.name}`;
   return buildArgs({
     nonce: run.nonce,
     remoteDir: run.remoteDir,
@@ -19,7 +21,19 @@ export function scriptArgsFor(
     outputDirs: plan.family.outputDirs.map(rel),
     fixDirs: plan.family.fixDirs.map((d) => rel(d) || "."),
     localRoot: plan.root,
+    // cargo's outputs are all in its target dir, which syncs leave alone and cargo locks: cargo
+    // builds share the copy; a build with outputs in the tree has it alone.
+    lockMode: plan.family.trackInTree ? "x" : "s",
+    lockWaitS: plan.config.daemon.slot_wait_ms / 1000,
+    slots: run.worker.total_slots,
+    who: `${me} project=${noteWord(basename(plan.root))} since=${Math.floor(Date.now() / 1000)}`,
+    stampNote: `${me} project=${noteWord(plan.root)}`,
     env: plan.env,
     argv: plan.argv,
   });
+}
+
+/** Notes are space-separated key=value words on one line. */
+function noteWord(s: string): string {
+  return s.replace(/[\s\0-\x1f]/g, "_");
 }

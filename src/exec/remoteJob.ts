@@ -16,13 +16,15 @@ import { cargoPathOutsideRoot } from "./outside.ts";
 import type { ExecPlan } from "./plan.ts";
 import { scriptArgsFor } from "./planArgs.ts";
 import { remoteProjectDir } from "./remoteDir.ts";
-import { RemoteRun } from "./remoteRun.ts";
+import { type RemoteOutcome, RemoteRun } from "./remoteRun.ts";
 import type { ExecReporter } from "./report.ts";
 import { syncHeader } from "./script.ts";
 import { commitSync, planSync, type SyncPlan } from "./syncUp.ts";
 
 export type JobResult =
-  | { kind: "exit"; exitCode: number; remoteMs: number }
+  /** diskFull: the worker ran out of space (the build failed for it, or its outputs could not be
+   * listed); its daemon skips it until it has space again. */
+  | { kind: "exit"; exitCode: number; remoteMs: number; diskFull?: boolean }
   /** An identical job (same source state) is already running: follow it instead. */
   | { kind: "attach"; attachment: Attachment }
   | { kind: "fallback"; reason: string }
@@ -47,7 +49,7 @@ export async function runRemoteJob(ctx: JobContext): Promise<JobResult> {
   const { plan, worker, report } = ctx;
   const t0 = performance.now();
   const target: SshTarget = sshTarget(worker, plan.config.ssh);
-  const remoteDir = remoteProjectDir(worker.remote_root, plan.root);
+  const remoteDir = remoteProjectDir(worker.remote_root, plan.root, plan.identity.id);
   const key = syncKey(worker.id, worker.host, worker.user, worker.port, remoteDir);
   const rsync: RsyncCommon = {
     target,
@@ -64,7 +66,7 @@ export async function runRemoteJob(ctx: JobContext): Promise<JobResult> {
       localRoot: plan.root,
       maxHoldMs: plan.config.output.max_latency_ms,
       ...(ctx.onOutput ? { onOutput: ctx.onOutput } : {}),
-      args: scriptArgsFor(plan, { nonce, remoteDir, bunHash: bun ?? "" }),
+      args: scriptArgsFor(plan, { nonce, remoteDir, bunHash: bun ?? "", worker }),
     });
     ctx.onRunning(run);
     run.begin();
@@ -112,13 +114,19 @@ export async function runRemoteJob(ctx: JobContext): Promise<JobResult> {
       rules: plan.rules,
       rsync,
       full,
+      locked: () => current.run.locked(),
     });
     if (sync.kind === "failed") {
       await dropRun();
       return { kind: "fallback", reason: `sync to ${worker.id} failed: ${sync.reason}` };
     }
-    report.detail(describeSync(sync, scan.files, worker.id));
     const { run, nonce } = current;
+    if (sync.kind === "unlocked") {
+      const ended = await run.finish();
+      ctx.onRunning(undefined);
+      return ended.kind === "not-started" ? notStarted(ended, worker.id, plan.argv[0]!) : unexpected(ended);
+    }
+    report.detail(describeSync(sync, scan.files, worker.id));
     run.send(
       syncHeader({
         check: sync.kind === "pushed" ? "" : sync.check,
@@ -146,22 +154,42 @@ export async function runRemoteJob(ctx: JobContext): Promise<JobResult> {
           current = startRun(); // its session starts while rsync runs
           continue;
         }
-        return {
-          kind: "fallback",
-          reason: notStartedReason(outcome.why, {
-            worker: worker.id,
-            tool: plan.argv[0]!,
-            detail: outcome.detail,
-          }),
-        };
+        return notStarted(outcome, worker.id, plan.argv[0]!);
       case "finished":
         report.detail(`remote: ${plan.argv[0]} exited ${outcome.exitCode} on ${worker.id}`);
-        return finishJob({ plan, worker, outcome, record, key, remoteDir, nonce, rsync, scan, report, t0 });
+        try {
+          // The session still holds the copy's lock: nobody syncs over the outputs meanwhile.
+          return await finishJob({
+            ...{ plan, worker, outcome, record, key, remoteDir, nonce, rsync, scan, report, t0 },
+            sawNoSpace: run.sawNoSpace,
+          });
+        } finally {
+          await run.close();
+        }
     }
   }
 }
 
-function describeSync(sync: Exclude<SyncPlan, { kind: "failed" }>, files: number, worker: string): string {
+function notStarted(
+  o: Extract<RemoteOutcome, { kind: "not-started" }>,
+  worker: string,
+  tool: string,
+): JobResult {
+  return { kind: "fallback", reason: notStartedReason(o.why, { worker, tool, detail: o.detail }) };
+}
+
+/** A session that ended before locking can only have ended before the build started. */
+function unexpected(o: RemoteOutcome): JobResult {
+  return o.kind === "cancelled"
+    ? o
+    : { kind: "fallback", reason: `the remote session ended early (${o.kind})` };
+}
+
+function describeSync(
+  sync: Exclude<SyncPlan, { kind: "failed" | "unlocked" }>,
+  files: number,
+  worker: string,
+): string {
   switch (sync.kind) {
     case "current":
       return `sync: skipped, tree unchanged (${files} files)`;

@@ -2,6 +2,10 @@
 // stdout → our stdout, stderr → our stderr (markers stripped), remote project paths rewritten
 // to the local root. Classifies how it ended; cancel() stops the remote process group.
 //
+// The session outlives the build: after its exit marker the script holds its slot and the copy's
+// lock until we close its stdin (close()), which the caller does once the artifacts are back — so
+// no other build can sync over or collect from the copy in between.
+//
 // The ssh process has no deadline of its own: a build may legitimately run for hours, and the
 // agent's tool timeout reaches us as a signal (→ cancel). Everything else about it follows the
 // house rules: own process group, TERM → KILL escalation on cancel.
@@ -38,6 +42,8 @@ export interface RemoteRunOptions {
 }
 
 const CANCEL_WAIT_MS = 4000;
+/** After the artifacts are back: how long ssh may take to end once its stdin is closed. */
+const CLOSE_WAIT_MS = 5000;
 /** The explicit remote kill is a courtesy on top of the watchdog: never worth more than this. */
 const KILL_SSH_MS = 1000;
 /** How long the build may take to react to the forwarded signal before the watchdog escalates. */
@@ -50,8 +56,16 @@ export class RemoteRun {
   private cancelledBy: number | undefined;
   private readonly pendingStdout: Uint8Array[] = [];
   private done: Promise<RemoteOutcome> | undefined;
+  /** Settles with the build's outcome as soon as it is known: at the exit marker, or at the
+   * session's end when there is none. */
+  private readonly outcome = Promise.withResolvers<RemoteOutcome>();
+  /** true at the locked marker; false when the session ended without one. */
+  private readonly lockState = Promise.withResolvers<boolean>();
+  /** The exit marker arrived (the build ended; the session waits for us to close it). */
+  private readonly endSeen = Promise.withResolvers<void>();
   /** A write to ssh's stdin failed (ssh is gone): later writes are not attempted. */
   private stdinBroken = false;
+  private readonly noSpaceSeen = new NoSpaceWatch();
 
   constructor(private readonly o: RemoteRunOptions) {}
 
@@ -60,16 +74,41 @@ export class RemoteRun {
     return this.start !== undefined;
   }
 
+  /** The build's output said a disk was full (ENOSPC or EDQUOT: on the worker, where it ran). */
+  get sawNoSpace(): boolean {
+    return this.noSpaceSeen.seen;
+  }
+
   /**
    * Starts ssh and the remote script, which then waits for its sync header (send()): the session
    * set-up overlaps whatever the caller still has to do locally (scanning the tree).
    */
   begin(): void {
-    if (this.done) return;
+    if (this.done !== undefined) return;
     this.done = this.run();
+    this.done.then(
+      (o) => {
+        this.lockState.resolve(false);
+        this.outcome.resolve(o);
+      },
+      (e: unknown) => {
+        this.lockState.resolve(false);
+        this.outcome.reject(e);
+      },
+    );
     // Whoever awaits finish() gets a failure as it is; a run nobody waits for any more (the
     // pipeline gave up on it) must not become an unobserved rejection.
-    this.done.catch(() => {});
+    this.outcome.promise.catch(() => {});
+  }
+
+  /**
+   * Resolves true once the script holds its slot and the copy's lock (or found no flock to take
+   * them with), false when the session ended first (no slot, copy busy, ssh failed: finish()
+   * says which). Nothing may rsync into the copy before this is true.
+   */
+  locked(): Promise<boolean> {
+    this.begin();
+    return this.lockState.promise;
   }
 
   /**
@@ -92,16 +131,40 @@ export class RemoteRun {
     }
   }
 
-  /** How the run ended (begin() first). */
+  /** How the build ended: at its exit marker, while the session (and its locks) stay open until
+   * close(); or how the session ended, when the build never got that far. */
   finish(): Promise<RemoteOutcome> {
     this.begin();
-    return this.done!;
+    return this.outcome.promise;
+  }
+
+  /**
+   * Ends the session: closes its stdin (the script releases its locks and exits; its watchdog
+   * stops whatever the build left running) and waits for ssh to finish writing the build's last
+   * output. Bounded: a session that does not end is stopped.
+   */
+  async close(): Promise<void> {
+    const proc = this.proc;
+    if (!proc || this.done === undefined) return;
+    try {
+      const ended = proc.stdin.end();
+      if (ended instanceof Promise) ended.catch(() => {});
+    } catch {
+      // already closed
+    }
+    const timer = setTimeout(() => void stopGroup(proc, 1000), CLOSE_WAIT_MS);
+    try {
+      await this.done.catch(() => undefined);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private async run(): Promise<RemoteOutcome> {
     const o = this.o;
     const sink = (fd: 1 | 2, target: number) => (c: Uint8Array) => {
       writeAll(target, c);
+      this.noSpaceSeen.scan(c);
       o.onOutput?.(fd, c);
     };
     const out = new PathRewriter(sink(1, o.stdoutFd ?? 1), o.maxHoldMs);
@@ -119,8 +182,13 @@ export class RemoteRun {
         ]);
         for (const c of this.pendingStdout.splice(0)) out.write(c);
       },
+      onLocked: () => this.lockState.resolve(true),
       onEnd: (info) => {
         this.end = info;
+        this.endSeen.resolve();
+        if (this.cancelledBy === undefined && this.start) {
+          this.outcome.resolve({ kind: "finished", exitCode: info.exitCode, start: this.start, end: info });
+        }
       },
     });
     const proc = Bun.spawn([...sshArgv(o.target), remoteCommand(RUN_PROGRAM, o.args)], {
@@ -165,7 +233,9 @@ export class RemoteRun {
     const detail =
       why === "ssh-failed"
         ? describeSshFailure(preamble, code)
-        : `remote shell exited ${code}${tail(preamble)}`;
+        : why === "worker-full"
+          ? describeHolders(preamble, this.o.nonce)
+          : `remote shell exited ${code}${tail(preamble)}`;
     return { kind: "not-started", why, detail };
   }
 
@@ -203,8 +273,10 @@ export class RemoteRun {
         ? run([...sshArgv(this.o.target), `kill -s ${name} -- -${pgid}`], { timeoutMs: KILL_SSH_MS })
         : undefined;
     // Let a running build react as it would locally; one that has not started is only waiting
-    // for its sync header, and the closed stdin below ends it at once.
-    let done = this.start ? await exitedWithin(GRACE_MS) : false;
+    // for its sync header, and the closed stdin below ends it at once. A build that has ended
+    // (its exit marker came) leaves a session that waits for exactly that close.
+    if (this.start && !this.end) await Promise.race([exitedWithin(GRACE_MS), this.endSeen.promise]);
+    let done = proc.exitCode !== null || proc.signalCode !== null;
     try {
       const ended = proc.stdin.end();
       if (ended instanceof Promise) ended.catch(() => {}); // EPIPE: ssh is gone, as intended
@@ -222,4 +294,32 @@ const SIGNAL_NAMES: Record<number, string> = { 1: "HUP", 2: "INT", 13: "PIPE", 1
 function tail(text: string): string {
   const last = text.trim().split("\n").at(-1)?.trim();
   return last ? `: ${last}` : "";
+}
+
+/** "every slot is held (2 by ws-b, 1 by ws-c)", from the script's held lines (run.sh). */
+export function describeHolders(preamble: string, nonce: string): string {
+  const tag = `\x1erch-held-${nonce} `;
+  const counts = new Map<string, number>();
+  for (const line of preamble.split("\n")) {
+    const at = line.indexOf(tag);
+    if (at === -1) continue;
+    const name = /(?:^|\s)name=(\S+)/.exec(line.slice(at + tag.length))?.[1] ?? "unknown";
+    counts.set(name, (counts.get(name) ?? 0) + 1);
+  }
+  const who = [...counts].map(([n, k]) => `${k} by ${n}`).join(", ");
+  return who ? `every slot is held (${who})` : "every slot is held";
+}
+
+/** Watches output for the strerror texts of ENOSPC and EDQUOT, across chunk boundaries. */
+class NoSpaceWatch {
+  private static readonly texts = ["No space left on device", "Disk quota exceeded"];
+  private tail = "";
+  seen = false;
+
+  scan(chunk: Uint8Array): void {
+    if (this.seen) return;
+    const text = this.tail + Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString("latin1");
+    this.seen = NoSpaceWatch.texts.some((t) => text.includes(t));
+    this.tail = text.slice(-32);
+  }
 }

@@ -22,6 +22,15 @@ export interface ScriptArgs {
   /** Configured build dirs (relative) whose text files name the local root: re-rooted after a sync. */
   fixDirs: string[];
   localRoot: string;
+  /** The copy's lock: shared (outputs only in cargo's target dir) or exclusive; "" takes none. */
+  lockMode: "s" | "x" | "";
+  /** How long to wait for the copy's lock while another build holds it (whole seconds). */
+  lockWaitS: number;
+  /** The worker's slot count: the build holds one of its slot locks (0: none). */
+  slots: number;
+  /** The slot's note and the copy's stamp (see run.sh's header). */
+  who: string;
+  stampNote: string;
   env: RemoteEnv;
   argv: string[];
 }
@@ -49,6 +58,7 @@ export function buildArgs(a: ScriptArgs): string[] {
   if ([...a.outputDirs, ...a.fixDirs].some((o) => o.includes("\n"))) {
     throw new Error("directory names may not contain newlines");
   }
+  if (/[\n\r]/.test(a.who + a.stampNote)) throw new Error("notes may not contain newlines");
   return [
     a.nonce,
     a.remoteDir,
@@ -59,6 +69,11 @@ export function buildArgs(a: ScriptArgs): string[] {
     a.outputDirs.join("\n"),
     a.fixDirs.join("\n"),
     a.localRoot,
+    a.lockMode,
+    String(Math.max(0, Math.ceil(a.lockWaitS))),
+    String(a.slots),
+    a.who,
+    a.stampNote,
     String(a.env.plain.length),
     ...a.env.plain.flatMap(([k, v]) => pieces(`${k}=${v}`, a.localRoot)),
     String(a.env.rooted.length),

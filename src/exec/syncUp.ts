@@ -16,7 +16,9 @@ export type SyncPlan =
   | { kind: "current"; check: string }
   | { kind: "inline"; check: string; stamp: string; tar: Uint8Array; remove: string[]; files: number }
   | { kind: "pushed"; stamp: string; ms: number }
-  | { kind: "failed"; reason: string };
+  | { kind: "failed"; reason: string }
+  /** The build's session ended before it held the copy's lock: nothing was sent. */
+  | { kind: "unlocked" };
 
 /** Beyond this, rsync's delta transfer and compression beat a plain tar. */
 const INLINE_MAX_ENTRIES = 1000;
@@ -32,6 +34,9 @@ export interface SyncInput {
   rsync: RsyncCommon;
   /** Skip the cheap ways (the remote copy turned out not to be what we thought). */
   full: boolean;
+  /** Resolves once the build's session holds the copy's lock (false: it never will). An rsync
+   * into a copy another build is using would delete that build's fresh outputs. */
+  locked(): Promise<boolean>;
 }
 
 export async function planSync(inp: SyncInput): Promise<SyncPlan> {
@@ -59,6 +64,7 @@ export async function planSync(inp: SyncInput): Promise<SyncPlan> {
       }
     }
   }
+  if (!(await inp.locked())) return { kind: "unlocked" };
   const push = await runRsync(
     pushArgv(inp.rsync, inp.root, inp.remoteDir, inp.rules),
     30 * 60_000,

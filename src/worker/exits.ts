@@ -37,6 +37,19 @@ export const NOT_STARTED = [
   },
   { code: 214, why: "install-failed", resync: false, reason: (c) => `bun install failed on ${c.worker}` },
   { code: 215, why: "inline-sync-failed", resync: true, reason: couldNotStart },
+  {
+    code: 216,
+    why: "copy-busy",
+    resync: false,
+    reason: (c) =>
+      `the copy of this project on ${c.worker} stayed busy with another build (another workstation's, or one its rch daemon lost track of)`,
+  },
+  {
+    code: 217,
+    why: "worker-full",
+    resync: false,
+    reason: (c) => `${c.worker} is full: ${c.detail}`,
+  },
   { code: 255, why: "ssh-failed", resync: false, reason: (c) => `ssh to ${c.worker} failed: ${c.detail}` },
 ] as const satisfies readonly Entry[];
 

@@ -20,6 +20,12 @@
 #   8 fix_dirs       configured build dirs (cmake, meson), one per line, whose text files name the
 #                    local root: re-rooted at the copy after each sync
 #   9 local_root     the project's absolute path on rch's machine
+#  10 lock_mode      "s": the copy's lock shared (cargo: outputs only in the target dir, which
+#                    syncs leave alone), "x": exclusive (in-tree outputs); "": take no locks
+#  11 lock_wait      seconds to wait for the copy's lock while another build holds it
+#  12 slots          the worker's slot count N: hold one of .rch/slots/0..N-1 ("0": no slots)
+#  13 who            this build's note for its slot: "client=<id> name=<name> project=<name> since=<s>"
+#  14 stamp_note     the copy's last-use stamp: "client=<id> name=<name> project=<local abs root>"
 #   then three lists, each a count followed by its items:
 #     environment  N words NAME=value, each as pieces (see below)
 #     rooted env   M pairs NAME REL, exported as NAME=<copy>/REL
@@ -27,6 +33,14 @@
 #   A word "as pieces" is a count k then k strings; the word is those strings joined with the
 #   copy's directory. rch cuts a word wherever it names the local project root (`-I/p/include`),
 #   so the build reaches for the copy, never for rch's path.
+#
+# Locks (see "State on a worker" in src/worker/README.md), taken first, before the copy is read or
+# written, and held by this shell until rch closes stdin, after it has brought the artifacts back:
+# a slot (fd 7, `flock -n`: none free exits EXIT_WORKER_FULL) and the copy's lock (fd 8, shared or
+# exclusive, waiting up to lock_wait; then EXIT_COPY_BUSY), then the copy's stamp is written. With
+# both held it prints the locked marker; only then may rch rsync into the copy. A worker without
+# flock(1) takes no locks (and says so in the marker). The build itself runs with fds 7 and 8
+# closed: nothing it leaves behind can pin a slot or the copy.
 #
 # stdin: one header line, written by syncHeader (src/exec/script.ts) once rch has scanned its tree
 # (so the ssh session and this shell start meanwhile):
@@ -36,15 +50,22 @@
 #   followed by remove_count lines, each a path (relative to the copy) to remove, then tar_bytes
 #   bytes of tar to unpack into the copy. Any other first line (rch sends "A") exits with
 #   EXIT_NEEDS_SYNC before touching anything: rch dropped this session. After that stdin stays
-#   open and silent; it is the watchdog's lifeline (see start_watchdog).
+#   open and silent; it is the watchdog's lifeline (see start_watchdog). After the exit marker this
+#   shell waits for its EOF too: rch closes stdin once the artifacts are back, which ends the
+#   session and releases the locks (rch's death does the same).
 #
 # stderr: the build's stderr, plus two lines for rch (src/exec/markers.ts), each starting with
 # \036 (RS) and carrying the nonce so a build cannot forge them by accident:
+#   \036rch-locked-<nonce> <flock>          the locks are held ("flock") or flock(1) is missing
+#                                           ("none"); before the sync header is read
+#   \036rch-held-<nonce> <who note>         when no slot is free: one line per held slot
 #   \036rch-start-<nonce> <pgid>\t<copy>\t<copy's physical path>   before the build
 #   \036rch-exit-<nonce> <status> <states> <new_files>             after it
 #     states     one letter per output dir, in argument order: c changed during the build,
 #                u unchanged, m missing; "-" when there are none
-#     new_files  1 when <copy>.rch-new-<nonce> lists files for rch to pull, else 0
+#     new_files  1 when <copy>.rch-new-<nonce> lists files for rch to pull, 0 when the build
+#                created or changed nothing, E when the list could not be written (a full disk):
+#                rch must not take "nothing" for an answer
 # Anything before the start marker is the login shell's (kept by rch for diagnostics).
 #
 # Exit status. Before the start marker only these reserved codes (the table rch decodes them with
@@ -57,6 +78,10 @@
 #   213 EXIT_TOOL_MISSING        argv[0] is not on the worker's PATH: rch runs the build locally
 #   214 EXIT_INSTALL_FAILED      bun install failed (its output: <copy>.rch-bun.log): locally
 #   215 EXIT_INLINE_SYNC_FAILED  removing a path or unpacking the tar failed: as for 211
+#   216 EXIT_COPY_BUSY           another build held the copy's lock for lock_wait seconds (another
+#                                workstation, or a daemon that lost track of it): locally
+#   217 EXIT_WORKER_FULL         every slot is held (rch reads the held lines): another worker, or
+#                                locally
 # After the start marker: the build's own status (128+N when a signal N killed it). 255 is ssh's.
 #
 # Files kept next to the copy:
@@ -73,15 +98,76 @@
 #   and, inside fix_dirs, <file>.rch-fix for a moment while <file> is re-rooted.
 
 readonly EXIT_NEEDS_SYNC=211 EXIT_SETUP_FAILED=212 EXIT_TOOL_MISSING=213 EXIT_INSTALL_FAILED=214 \
-  EXIT_INLINE_SYNC_FAILED=215
+  EXIT_INLINE_SYNC_FAILED=215 EXIT_COPY_BUSY=216 EXIT_WORKER_FULL=217
 
 newline='
 '
 
 nonce=$1 copy=$2 cwd=$3 bun_dir=$4 bun_hash=$5 track_in_tree=$6 output_dirs=$7 fix_dirs=$8 local_root=$9
 shift 9
+lock_mode=$1 lock_wait=$2 slots=$3 who=$4 stamp_note=$5
+shift 5
 case $copy in /*) ;; *) copy=$HOME/$copy ;; esac
 mark=$copy.rch-mark-$nonce
+state=${copy%/*}/.rch
+copy_name=${copy##*/}
+
+# A slot first (no waiting: when every slot is held, rch asks its daemon for another worker or
+# waits there), then the copy's lock, then the stamp. Directories are made only when missing, and
+# `command exec` keeps a failed redirection from ending the script (dash and bash --posix exit on
+# a failed plain `exec`). Lock files are opened read-only: flock works on such descriptors, so
+# files another account created can still be locked.
+take_locks() {
+  locked_with=none
+  [ -n "$lock_mode" ] || return 0
+  command -v flock >/dev/null 2>&1 || return 0
+  if ! [ -d "$state/slots" ] || ! [ -d "$state/locks" ] || ! [ -d "$state/stamps" ]; then
+    mkdir -p "$state/slots" "$state/locks" "$state/stamps" 2>/dev/null || exit "$EXIT_SETUP_FAILED"
+  fi
+  [ "$slots" -gt 0 ] && take_slot
+  lock=$state/locks/$copy_name
+  [ -e "$lock" ] || : >>"$lock" 2>/dev/null
+  # Braces: a redirection on `exec` itself would stay in force (stderr gone for good).
+  { command exec 8<"$lock"; } 2>/dev/null || exit "$EXIT_SETUP_FAILED"
+  flock "-$lock_mode" -w "$lock_wait" 8 || exit "$EXIT_COPY_BUSY"
+  printf '%s\n' "$stamp_note" >"$state/stamps/$copy_name" 2>/dev/null || exit "$EXIT_SETUP_FAILED"
+  locked_with=flock
+}
+
+# Tries each slot once, starting at one that depends on this shell's pid, so concurrent builds
+# from several workstations do not all queue on slot 0.
+take_slot() {
+  slot=$(($$ % slots))
+  tried=0
+  while [ "$tried" -lt "$slots" ]; do
+    slot_file=$state/slots/$slot
+    [ -e "$slot_file" ] || : >>"$slot_file" 2>/dev/null
+    if { command exec 7<"$slot_file"; } 2>/dev/null && flock -n 7; then
+      printf '%s\n' "$who" >"$slot_file.who" 2>/dev/null
+      return 0
+    fi
+    command exec 7<&-
+    slot=$(((slot + 1) % slots))
+    tried=$((tried + 1))
+  done
+  report_holders
+  exit "$EXIT_WORKER_FULL"
+}
+
+# Who holds the slots (their notes), for rch's reason line and its daemon's count of builds from
+# other workstations. A note is only read for a slot that is locked right now.
+report_holders() {
+  slot=0
+  while [ "$slot" -lt "$slots" ]; do
+    slot_file=$state/slots/$slot
+    if ! flock -n -s "$slot_file" true 2>/dev/null; then
+      note=
+      { IFS= read -r note <"$slot_file.who"; } 2>/dev/null
+      printf '\036rch-held-%s %s\n' "$nonce" "${note:-unknown}" >&2
+    fi
+    slot=$((slot + 1))
+  done
+}
 
 # The sync decision. `read` takes the pipe a byte at a time, so the paths and the tar after the
 # header are left for the steps that read them.
@@ -189,7 +275,7 @@ start_watchdog() {
     kill -s TERM -- "-$pgid"
     sleep 2
     kill -s KILL -- "-$pgid"
-  ) <&3 >/dev/null 2>&1 3<&- &
+  ) <&3 >/dev/null 2>&1 3<&- 7<&- 8<&- &
   exec 3<&-
 }
 
@@ -242,7 +328,7 @@ mark_start() {
 run_build() {
   trap : TERM INT HUP
   exec 4>&2 2>/dev/null
-  (exec "$@" 2>&4 4>&-) </dev/null
+  (exec "$@" 2>&4 4>&- 7<&- 8<&-) </dev/null
   status=$?
   exec 2>&4 4>&-
 }
@@ -267,19 +353,33 @@ report_output_dirs() {
   set +f
 }
 
+# Less than 1 MiB (or no inode) left where the copy lives. Only asked after a write failed.
+disk_is_full() {
+  # shellcheck disable=SC2046 # the fields of df's data line, word-split on purpose
+  set -- $(df -Pk "$copy" 2>/dev/null | tail -n 1) $(df -Pi "$copy" 2>/dev/null | tail -n 1)
+  [ "${4:-1024}" -lt 1024 ] 2>/dev/null || [ "${10:-1}" -lt 1 ] 2>/dev/null
+}
+
 # rch pulls the listed files through a staging dir (its own .rch-stage-*, never listed).
 list_new_files() {
   new_files=0 empty_list=
   [ -n "$track_in_tree" ] || return 0
   list=$copy.rch-new-$nonce
-  (
+  # A list that could not be written completely (no space left, no inode) must not read as
+  # "the build made nothing": that would leave the old artifacts in place behind an exit 0.
+  if ! (
     cd "$copy" &&
       find . \( -name .git -o -name node_modules -o -name '.rch-stage-*' \) -prune -o \
         -newer "$mark" \( -type f -o -type l \) -print0
-  ) >"$list" 2>/dev/null
-  if [ -s "$list" ]; then new_files=1; else empty_list=$list; fi
+  ) >"$list" 2>/dev/null; then
+    new_files=E
+    if disk_is_full; then new_files=F; fi
+    empty_list=$list
+  elif [ -s "$list" ]; then new_files=1; else empty_list=$list; fi
 }
 
+take_locks
+printf '\036rch-locked-%s %s\n' "$nonce" "$locked_with" >&2
 read_sync_header
 check_stamp
 apply_inline_update
@@ -324,4 +424,8 @@ report_output_dirs
 list_new_files
 rm -f "$mark" "$mark.t" ${empty_list:+"$empty_list"}
 printf '\036rch-exit-%s %s %s %s\n' "$nonce" "$status" "${states:--}" "$new_files" >&2
+# Hold the locks until rch has the artifacts: it closes stdin then (or dies, which closes it too).
+# The watchdog's TERM to the group may end this wait: no "Terminated" for it on the build's stderr.
+exec 2>/dev/null
+cat >/dev/null
 exit "$status"

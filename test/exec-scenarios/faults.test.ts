@@ -5,6 +5,10 @@
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { appendFileSync, chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { defaultConfig, type WorkerConfig } from "../../src/config/schema.ts";
+import type { SshTarget } from "../../src/ssh/options.ts";
+import { pushArgv, runRsync } from "../../src/transfer/rsync.ts";
+import { buildRules } from "../../src/transfer/rules.ts";
 import {
   expectFellBack,
   expectRanRemotely,
@@ -178,14 +182,51 @@ describe("a daemon that does not answer", () => {
 });
 
 describe("fallback lines name the real cause", () => {
-  test("rsync meets a changed host key: the line says so, not ssh's banner", async () => {
+  test("a changed host key: the line says so, not ssh's banner", async () => {
     const sc = await Scenario.create({ fixture: "make-c", fleet: bed.fleet });
     await bed.fleet.startWorker("w1", { newHostKey: true }); // known_hosts still has the old key
     try {
-      const rch = await sc.rch(["make"]); // a first build: the copy goes up by rsync
+      const rch = await sc.rch(["make"]);
       const local = await sc.local(["make"]);
-      expectFellBack(rch, /^sync to w1 failed: worker host key changed$/);
+      expectFellBack(rch, /^(ssh|sync) to w1 failed: worker host key changed$/);
       expectSameOutput(sc, rch, local, { fellBack: true });
+    } finally {
+      bed.fleet.writeClientFiles();
+    }
+  });
+
+  test("rsync itself meeting a changed host key (no master up): its reason is the host key", async () => {
+    // rch never rsyncs before its build's session holds the copy (whose connection then carries
+    // the rsync), so this drives rch's rsync step directly, against the real worker.
+    const sc = await Scenario.create({ fixture: "make-c", fleet: bed.fleet });
+    const w = bed.fleet.worker("w1");
+    await bed.fleet.startWorker("w1", { newHostKey: true });
+    try {
+      const worker: WorkerConfig = {
+        id: w.id,
+        host: w.host,
+        port: w.port,
+        user: w.user,
+        identity_file: w.identityFile,
+        total_slots: w.totalSlots,
+        priority: w.priority,
+        tags: [],
+        remote_root: w.remoteRoot,
+        enabled: true,
+      };
+      const target: SshTarget = {
+        worker,
+        settings: defaultConfig().ssh,
+        configFile: sc.env.RCH_SSH_CONFIG!,
+        controlDir: join(sc.root, "cm"),
+      };
+      mkdirSync(target.controlDir, { mode: 0o700 });
+      const rules = buildRules({ includes: [], excludes: [], familyExcludes: [], projectRoot: sc.rchDir });
+      const r = await runRsync(
+        pushArgv({ target, compressionLevel: 0, timeoutMs: 30_000 }, sc.rchDir, `${w.remoteRoot}/hk`, rules),
+        30_000,
+      );
+      expect(r).toMatchObject({ ok: false, reason: "worker host key changed" });
     } finally {
       bed.fleet.writeClientFiles();
     }

@@ -146,10 +146,15 @@ test("families: kinds, output dirs, target dirs outside the project", () => {
   expect(planFamily(["bun", "test"], ctx)).toMatchObject({ kind: "bun test", bunDir: root });
 });
 
-test("remote dirs: one per local path, under the remote home unless absolute", () => {
-  const a = remoteProjectDir("~/.cache/rch/projects", "/home/me/proj");
-  const b = remoteProjectDir("~/.cache/rch/projects", "/home/you/proj");
+test("remote dirs: one per local path and installation, under the remote home unless absolute", () => {
+  const me = "0123456789abcdef";
+  const a = remoteProjectDir("~/.cache/rch/projects", "/home/me/proj", me);
+  const b = remoteProjectDir("~/.cache/rch/projects", "/home/you/proj", me);
+  const other = remoteProjectDir("~/.cache/rch/projects", "/home/me/proj", "fedcba9876543210");
   expect(a).toMatch(/^\.cache\/rch\/projects\/proj-[0-9a-f]{12}$/);
   expect(a).not.toBe(b);
-  expect(remoteProjectDir("/srv/rch/", "/x/my proj;$(x)")).toMatch(/^\/srv\/rch\/my_proj___x_-[0-9a-f]{12}$/);
+  expect(a).not.toBe(other); // same path on another workstation: another copy
+  expect(remoteProjectDir("/srv/rch/", "/x/my proj;$(x)", me)).toMatch(
+    /^\/srv\/rch\/my_proj___x_-[0-9a-f]{12}$/,
+  );
 });

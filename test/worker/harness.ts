@@ -54,6 +54,9 @@ export interface Running {
   /** EOF on the program's stdin: what the worker sees when rch closes or loses the session. */
   closeStdin(): void;
   started(): boolean;
+  /** The locked marker: true (flock), false (no flock on the worker), undefined (not yet). */
+  locked(): boolean | undefined;
+  ended(): boolean;
   waitFor(ok: () => boolean, ms: number): Promise<boolean>;
   done: Promise<Finished>;
 }
@@ -71,12 +74,25 @@ export function argsFor(home: Home, a: RunArgs): string[] {
     outputDirs: [],
     fixDirs: [],
     localRoot: LOCAL_ROOT,
+    lockMode: "",
+    lockWaitS: 10,
+    slots: 0,
+    who: "client=0123456789abcdef name=test project=p since=0",
+    stampNote: "client=0123456789abcdef name=test project=/local/proj",
     env: { plain: [], rooted: [] },
     ...a,
   });
 }
 
-export function startProgram(shell: Shell, home: Home, args: string[], path = "/usr/bin:/bin"): Running {
+/** holdAfterEnd: keep stdin open after the exit marker (rch closes it only once the artifacts are
+ * back; meanwhile the program holds its locks) until the test calls closeStdin(). */
+export function startProgram(
+  shell: Shell,
+  home: Home,
+  args: string[],
+  path = "/usr/bin:/bin",
+  holdAfterEnd = false,
+): Running {
   const proc = Bun.spawn([shell, "-c", RUN_PROGRAM, "rch", ...args], {
     cwd: home.dir,
     env: { HOME: home.dir, PATH: path, LANG: "C" },
@@ -96,14 +112,21 @@ export function startProgram(shell: Shell, home: Home, args: string[], path = "/
   let start: StartInfo | undefined;
   let end: EndInfo | undefined;
   const rest: Buffer[] = [];
+  let lockedWith: boolean | undefined;
   const demux = new StderrDemux(NONCE, (c) => rest.push(Buffer.from(c)), {
+    onLocked: (flock) => {
+      lockedWith = flock;
+    },
     onStart: (s) => {
       start = s;
     },
     onEnd: (e) => {
       end = e;
+      // As rch does once the artifacts are back: the program holds its locks until then.
+      if (autoClose) closeStdin();
     },
   });
+  const autoClose = !holdAfterEnd;
   let stdinOpen = true;
   const closeStdin = () => {
     if (!stdinOpen) return;
@@ -139,6 +162,8 @@ export function startProgram(shell: Shell, home: Home, args: string[], path = "/
     },
     closeStdin,
     started: () => start !== undefined,
+    locked: () => lockedWith,
+    ended: () => end !== undefined,
     waitFor: (ok, ms) => waitFor(ok, ms),
     done,
   };
