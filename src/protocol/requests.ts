@@ -68,7 +68,14 @@ export const claimRequest = v.object({
 export const renewRequest = v.object({ type: v.literal("renew"), id, leaseId: nonEmpty });
 
 export const jobOutcome = v.variant("kind", [
-  v.object({ kind: v.literal("remote"), exitCode: v.pipe(v.number(), v.integer()), remoteMs: ms }),
+  v.object({
+    kind: v.literal("remote"),
+    exitCode: v.pipe(v.number(), v.integer()),
+    remoteMs: ms,
+    /** The build failed because the worker's disk was full (ENOSPC there): the daemon gives the
+     * worker no builds until a heartbeat shows space again, and starts a GC on it. */
+    diskFull: v.optional(v.boolean()),
+  }),
   v.object({
     kind: v.literal("local"),
     exitCode: v.pipe(v.number(), v.integer()),

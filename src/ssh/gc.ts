@@ -2,16 +2,13 @@
 // daemon's background collections and for `rch workers gc`: one policy, read from the same
 // config keys by both, turned into gc.sh's arguments here and nowhere else.
 import type { Config, WorkerConfig } from "../config/schema.ts";
+import { gbToKb } from "../config/units.ts";
 import { GC_PROGRAM } from "../worker/programs.ts";
 import { type GcMode, GcOutputError, type GcReport, parseGcOutput } from "./gcOutput.ts";
 import { sshTarget } from "./options.ts";
 import { runRemote } from "./remote.ts";
 
 export type GcPolicy = Config["gc"];
-
-const KB_PER_GB = 1024 * 1024;
-
-export const gbToKb = (gb: number): number => Math.round(gb * KB_PER_GB);
 
 /** remote_root as the worker programs take it: absolute, or relative to the remote $HOME. */
 export function remoteRootArg(remoteRoot: string): string {
