@@ -15,7 +15,7 @@
 // RETRY_MS: rerunning du over every copy at each heartbeat would not free a byte more.
 import type { Config, WorkerConfig } from "../config/schema.ts";
 import { formatKb, gbToKb } from "../config/units.ts";
-import type { Runtime } from "../protocol/eligible.ts";
+import { type Runtime, shortOfDisk } from "../protocol/eligible.ts";
 import type { JobSpec } from "../protocol/requests.ts";
 import type { GcRecordStatus, WorkerDisk } from "../protocol/status.ts";
 import { type GcResult, runGc } from "../ssh/gc.ts";
@@ -56,6 +56,8 @@ interface Running {
 
 interface PerWorker {
   running?: Running;
+  /** Someone changed the disk while a GC or census ran: take another census after it. */
+  refreshAfter?: boolean;
   last?: GcRecordStatus;
   /** End of the last collection that could not reach its goals (cool-down). */
   unmetAt?: number;
@@ -106,6 +108,15 @@ export class DiskKeeper {
     this.collectIfNeeded(st);
   }
 
+  /** The worker's disk changed behind our back (`rch workers gc`): a census now. */
+  refresh(workerId: string): void {
+    const st = this.d.fleet.get(workerId);
+    if (!st || !this.usable(st)) return;
+    const w = this.state(st);
+    if (w.running) w.refreshAfter = true;
+    else this.start(st, "census", "census");
+  }
+
   /** The census and the daily GC, for every worker (every TICK_MS; tests call it directly). */
   tick(): void {
     for (const st of this.d.fleet.list()) {
@@ -123,12 +134,21 @@ export class DiskKeeper {
   /** The worker's disk as `rch status` shows it. */
   status(st: WorkerState): WorkerDisk {
     const c = st.config;
-    const s: WorkerDisk = { minFreeKb: gbToKb(c.min_free_gb), maxDiskKb: gbToKb(c.max_disk_gb) };
+    const cfg = this.d.config();
+    const minFreeKb = gbToKb(c.min_free_gb);
+    const headroom = Math.min(gbToKb(cfg.gc.gc_headroom_gb), Math.floor((st.disk?.totalKb ?? 0) / 10));
+    const s: WorkerDisk = { minFreeKb, maxDiskKb: gbToKb(c.max_disk_gb), goalFreeKb: minFreeKb + headroom };
     if (st.disk) {
       s.availKb = st.disk.availKb;
       s.totalKb = st.disk.totalKb;
       s.at = st.disk.at;
     }
+    const refused = shortOfDisk(st, {
+      now: Date.now(),
+      diskMaxAgeMs: 2 * cfg.daemon.heartbeat_interval_s * 1000,
+      reserveKb: () => 0,
+    });
+    if (refused) s.refused = refused;
     if (st.flock !== undefined) s.flock = st.flock;
     if (st.diskFull) s.full = true;
     const census = this.census.get(c.id);
@@ -277,6 +297,13 @@ export class DiskKeeper {
       if (end.totalKb > 0) this.setDisk(st, avail, end.totalKb);
     }
     if (running.mode === "run") w.last = rec;
+    if (w.refreshAfter) {
+      delete w.refreshAfter;
+      if (this.usable(st)) {
+        this.start(st, "census", "census");
+        return;
+      }
+    }
     this.collectIfNeeded(st);
   }
 }

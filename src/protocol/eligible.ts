@@ -55,8 +55,9 @@ export function ineligible(w: Candidate, req: Constraints, rt?: Runtime): string
   return rt ? shortOfDisk(w, rt) : undefined;
 }
 
-/** Below min_free_gb plus what this build's copy needs, by the last heartbeat's count. */
-function shortOfDisk(w: Candidate, rt: Runtime): string | undefined {
+/** Below min_free_gb plus what this build's copy needs, by the last heartbeat's count (or out of
+ * space by a build's ENOSPC): why the worker may take no build, else undefined. */
+export function shortOfDisk(w: Candidate, rt: Runtime): string | undefined {
   const c = w.config;
   if (w.diskFull) return "is out of disk space (a build there failed for lack of space)";
   const d = w.disk;

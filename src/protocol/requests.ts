@@ -142,6 +142,14 @@ export const benchmarkRequest = v.object({
   workerIds: v.optional(v.array(workerId), []),
 });
 
+/** Someone (`rch workers gc`) changed these workers' disks: re-read them now (a heartbeat and a
+ * census) instead of at the next scheduled ones. */
+export const diskRefreshRequest = v.object({
+  type: v.literal("disk.refresh"),
+  id,
+  workerIds: v.pipe(v.array(workerId), v.maxLength(1000)),
+});
+
 /** Every request schema by its `type`. The daemon looks the schema up by type before validating:
  * checking one object schema allocates a third of what trying the whole variant does, and
  * allocation is what sets the daemon's garbage-collection pauses under load. */
@@ -162,6 +170,7 @@ export const requestSchemas = {
   shutdown: shutdownRequest,
   retire: retireRequest,
   benchmark: benchmarkRequest,
+  "disk.refresh": diskRefreshRequest,
 } as const;
 
 export const request = v.variant("type", Object.values(requestSchemas));

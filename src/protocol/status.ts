@@ -31,9 +31,13 @@ export const workerDisk = v.object({
   availKb: optNum,
   totalKb: optNum,
   at: optNum,
+  /** min_free_gb plus the GC's headroom (at most a tenth of the disk): below it GC has work. */
+  goalFreeKb: v.number(),
   flock: v.optional(v.boolean()),
   /** A build failed with ENOSPC there and no heartbeat has shown space since. */
   full: v.optional(v.boolean()),
+  /** Admission refuses the worker builds, and why (for a project whose copy is there). */
+  refused: v.optional(v.string()),
   /** The last census: rch's usage under remote_root, copies, the oldest one's last use. */
   census: v.optional(
     v.object({ at: v.number(), usageKb: v.number(), copies: v.number(), oldestUse: optNum }),
