@@ -1,6 +1,7 @@
 // Disk space on the workers, as the daemon keeps it: every heartbeat's free space (admission:
 // eligible.ts refuses a worker below min_free_gb plus room for the build's copy), the ENOSPC mark
-// a failed build leaves, the census of copies, and the background GC (src/worker/gc.sh) that
+// a failed build leaves (until a reading of the disk taken after it, by a heartbeat or a GC,
+// shows space again), the census of copies, and the background GC (src/worker/gc.sh) that
 // keeps each worker within its limits. GC never runs on a build's path: a request goes to another
 // worker, or locally, while the collection runs; one GC at a time per worker here, and gc.sh's
 // own lock keeps it to one per worker across workstations.
@@ -56,6 +57,8 @@ interface Running {
 
 interface PerWorker {
   running?: Running;
+  /** A GC was asked for while another ran: it starts when that one ends. */
+  pending?: GcTrigger;
   /** Someone changed the disk while a GC or census ran: take another census after it. */
   refreshAfter?: boolean;
   last?: GcRecordStatus;
@@ -94,7 +97,7 @@ export class DiskKeeper {
 
   onHeartbeat(st: WorkerState, facts: HeartbeatFacts): void {
     if (facts.flock !== undefined) st.flock = facts.flock;
-    if (facts.disk) this.setDisk(st, facts.disk.availKb, facts.disk.totalKb);
+    if (facts.disk) this.setDisk(st, facts.disk.availKb, facts.disk.totalKb, Date.now());
     this.collectIfNeeded(st);
     this.censusIfDue(st);
   }
@@ -105,7 +108,10 @@ export class DiskKeeper {
     if (!st) return;
     if (!st.diskFull) this.d.log.warn(`worker ${workerId}: a build failed for lack of disk space there`);
     st.diskFull = true;
-    this.collectIfNeeded(st);
+    st.diskFullAt = Date.now();
+    const w = this.state(st);
+    if (w.running) w.pending = "disk-full";
+    else this.collectIfNeeded(st, true);
   }
 
   /** The worker's disk changed behind our back (`rch workers gc`): a census now. */
@@ -182,11 +188,14 @@ export class DiskKeeper {
     return w;
   }
 
-  private setDisk(st: WorkerState, availKb: number, totalKb: number): void {
+  /** A reading of the disk taken at `measuredAt`: only one taken after a build's ENOSPC can say
+   * that the space is back. */
+  private setDisk(st: WorkerState, availKb: number, totalKb: number, measuredAt: number): void {
     const before = this.admits(st);
-    st.disk = { availKb, totalKb, at: Date.now() };
-    if (st.diskFull && availKb >= gbToKb(st.config.min_free_gb)) {
+    st.disk = { availKb, totalKb, at: measuredAt };
+    if (st.diskFull && measuredAt > (st.diskFullAt ?? 0) && availKb >= gbToKb(st.config.min_free_gb)) {
       st.diskFull = false;
+      delete st.diskFullAt;
       this.d.log.info(`worker ${st.config.id}: disk space again (${formatKb(availKb)} free)`);
     }
     if (!before && this.admits(st)) this.d.onSpace();
@@ -201,7 +210,9 @@ export class DiskKeeper {
     return !this.stopped && st.config.enabled && st.circuit.state === "closed" && st.health === "ok";
   }
 
-  private collectIfNeeded(st: WorkerState): void {
+  /** Starts a GC when the worker needs one; `fresh`: a new fact (ENOSPC) that the cool-down after
+   * a fruitless GC does not hold back. */
+  private collectIfNeeded(st: WorkerState, fresh = false): void {
     const policy = this.d.config().gc;
     if (!policy.auto || st.flock === false || !this.usable(st)) return;
     const w = this.state(st);
@@ -215,7 +226,7 @@ export class DiskKeeper {
       if (c.max_disk_gb > 0 && census && census.usageKb > gbToKb(c.max_disk_gb)) trigger = "budget";
     }
     if (!trigger) return;
-    if (w.unmetAt !== undefined && Date.now() - w.unmetAt < RETRY_MS) return;
+    if (!fresh && w.unmetAt !== undefined && Date.now() - w.unmetAt < RETRY_MS) return;
     this.start(st, "run", trigger);
   }
 
@@ -293,10 +304,21 @@ export class DiskKeeper {
             `${end.met ? "" : " (goals not reached: what is left is in use or recent)"}`,
         );
       }
-      const avail = running.mode === "run" ? end.availAfterKb : end.availBeforeKb;
-      if (end.totalKb > 0) this.setDisk(st, avail, end.totalKb);
+      // A run measured its end state last; a census, what it found when it started.
+      if (end.totalKb > 0) {
+        if (running.mode === "run") this.setDisk(st, end.availAfterKb, end.totalKb, now);
+        else this.setDisk(st, end.availBeforeKb, end.totalKb, running.since);
+      }
     }
     if (running.mode === "run") w.last = rec;
+    if (w.pending) {
+      const trigger = w.pending;
+      delete w.pending;
+      if (this.usable(st) && st.flock !== false && this.d.config().gc.auto) {
+        this.start(st, "run", trigger);
+        return;
+      }
+    }
     if (w.refreshAfter) {
       delete w.refreshAfter;
       if (this.usable(st)) {

@@ -26,8 +26,10 @@ export interface WorkerState {
   disk?: { availKb: number; totalKb: number; at: number };
   /** Whether the worker has flock(1) (unknown until the first heartbeat). */
   flock?: boolean;
-  /** A build failed with ENOSPC there; cleared by the next heartbeat that shows space. */
+  /** A build failed with ENOSPC there (at diskFullAt); cleared by the next reading of the disk
+   * taken after that which shows space. */
   diskFull?: boolean;
+  diskFullAt?: number;
 }
 
 function sameConnection(a: WorkerConfig, b: WorkerConfig): boolean {
