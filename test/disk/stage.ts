@@ -123,15 +123,8 @@ export async function holdCopyLock(
 ): Promise<() => Promise<void>> {
   const lock = join(w.remoteRoot, ".rch", "locks", copy);
   const ready = `${lock}.held`;
-  const quoted = [
-    "sh",
-    "-c",
-    'mkdir -p "${1%/*}" && exec flock "$2" "$1" sh -c \': > "$0"; exec sleep 120\' "$3"',
-    "rch",
-    lock,
-    mode,
-    ready,
-  ]
+  const script = 'mkdir -p "$4" && exec flock "$2" "$1" sh -c \': > "$0"; exec sleep 120\' "$3"';
+  const quoted = ["sh", "-c", script, "rch", lock, mode, ready, join(w.remoteRoot, ".rch", "locks")]
     .map((a) => `'${a.replaceAll("'", "'\\''")}'`)
     .join(" ");
   const h: Running = start(["ssh", ...sshArgs(w, { mux: true }), quoted], {
