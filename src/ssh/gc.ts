@@ -57,7 +57,15 @@ export async function runGc(
   o: GcRunOptions = {},
 ): Promise<GcResult> {
   const timeoutMs = o.timeoutMs ?? GC_DEADLINE_MS[mode];
-  const r = await runRemote(sshTarget(w, ssh), GC_PROGRAM, gcArgs(w, policy, mode), timeoutMs, o.signal);
+  // With a lifeline: when this side goes (a deadline, Ctrl-C, rchd stopping), gc.sh stops too.
+  const r = await runRemote(
+    sshTarget(w, ssh),
+    GC_PROGRAM,
+    gcArgs(w, policy, mode),
+    timeoutMs,
+    o.signal,
+    true,
+  );
   const ms = r.ms;
   if (r.timedOut) return { ok: false, error: `timed out after ${Math.round(ms / 1000)} s`, ms };
   if (r.signal) return { ok: false, error: `stopped (${r.signal})`, ms };

@@ -74,6 +74,7 @@
 #   busy                                       run: another GC holds gc.lock; nothing was done
 #   end     <avail before>  <avail after>  <total>  <usage before>  <usage after>  <freed>  <met>
 #           kB; plan and census: "after" is predicted; met: yes|no (were the goals reached)
+# stdin: held open by rch, never written (the watchdog's lifeline, below).
 # Exit status 0, also when nothing could be done; 2 for bad arguments.
 
 mode=$1 root=$2 min_free=$3 max_disk=$4 headroom=$5 keep_recent=$6 critical=$7 trim_after=$8
@@ -86,6 +87,26 @@ for n in "$min_free" "$max_disk" "$headroom" "$keep_recent" "$critical" "$trim_a
   case $n in '' | *[!0-9]*) exit 2 ;; esac
 done
 case $root in /*) ;; '') root=$HOME ;; *) root=$HOME/$root ;; esac
+
+# rch holds this session's stdin open and never writes to it: EOF there means rch closed it or
+# went away (a deadline, Ctrl-C, rchd stopping, even SIGKILL), and a watchdog then kills this
+# GC's whole process group. Stopping anywhere is safe (see step 3). A background job's stdin is
+# /dev/null without job control, so it reaches the watchdog through fd 3. Run with a stdin that
+# is no pipe or socket (by hand, the tests in test/worker), there is no watchdog.
+if [ -p /dev/stdin ] || [ -S /dev/stdin ]; then
+  pgid=
+  { read -r _ _ _ _ pgid _ <"/proc/$$/stat"; } 2>/dev/null
+  [ -n "$pgid" ] || pgid=$(ps -o pgid= -p $$ | tr -d ' ')
+  if [ "$pgid" -gt 1 ] 2>/dev/null; then
+    exec 3<&0
+    (
+      trap '' TERM INT HUP
+      cat >/dev/null
+      kill -s KILL -- "-$pgid"
+    ) <&3 >/dev/null 2>&1 3<&- &
+    exec 3<&- </dev/null
+  fi
+fi
 
 out() {
   line=$1
@@ -132,8 +153,9 @@ lock_copy() {
   [ "$have_flock" = yes ] || return 1
   lock=.rch/locks/$1
   [ "$mode" = run ] && : >>"$lock" 2>/dev/null
-  # plan and census create nothing: no lock file means no build ever locked the copy.
-  if [ -e "$lock" ]; then
+  # plan and census create nothing: no lock file means no build ever locked the copy. (Regular
+  # files only, here and below: opening a FIFO would block.)
+  if [ -f "$lock" ]; then
     command exec 9<"$lock" || return 1
     if ! flock -n -x 9; then
       exec 9<&-
@@ -142,7 +164,7 @@ lock_copy() {
   fi
   # A cargo started by hand in the copy holds its build dir's lock.
   for cargo_lock in "$1"/target/*/.cargo-lock "$1"/target/*/*/.cargo-lock; do
-    [ -e "$cargo_lock" ] || continue
+    [ -f "$cargo_lock" ] || continue
     command exec 5<"$cargo_lock" || continue
     if ! flock -n -x 5; then
       exec 5<&- 9<&-
@@ -276,7 +298,7 @@ while [ "$i" -lt "$count" ]; do
   set_ freed "$i" 0
   set_ act "$i" keep
   stamp=
-  { IFS= read -r stamp <".rch/stamps/$c"; } 2>/dev/null
+  [ -f ".rch/stamps/$c" ] && { IFS= read -r stamp <".rch/stamps/$c"; } 2>/dev/null
   set_ stamp "$i" "$stamp"
   why=enough
   if [ "$have_flock" = no ]; then

@@ -10,7 +10,7 @@ import * as v from "valibot";
 import { workerSchema } from "../../src/config/schema.ts";
 import { runGc } from "../../src/ssh/gc.ts";
 import { type Fleet, startFleet } from "../bed/fleet.ts";
-import { makeEnv, type RchEnv, rchCli } from "../daemon/helpers.ts";
+import { makeEnv, type RchEnv, rchCli, waitFor } from "../daemon/helpers.ts";
 import {
   clearRoot,
   copiesOn,
@@ -24,6 +24,25 @@ import {
 } from "./stage.ts";
 
 setDefaultTimeout(120_000);
+
+/** Command lines of the processes running as this uid. */
+function procsOf(uid: number): Promise<string>[] {
+  const out: Promise<string>[] = [];
+  for (const pid of readdirSync("/proc").filter((n) => /^\d+$/.test(n))) {
+    out.push(
+      (async () => {
+        try {
+          const status = await Bun.file(`/proc/${pid}/status`).text();
+          if (Number(/^Uid:\s+(\d+)/m.exec(status)?.[1]) !== uid) return "";
+          return (await Bun.file(`/proc/${pid}/cmdline`).text()).replaceAll("\0", " ");
+        } catch {
+          return "";
+        }
+      })(),
+    );
+  }
+  return out;
+}
 
 const DAY = 86_400;
 let fleet: Fleet;
@@ -301,6 +320,45 @@ describe("crash safety", () => {
     expect(killedMidway).toBeGreaterThan(10);
     expect(leftInTrash).toBeGreaterThan(0);
   }, 300_000); // ~50 s here
+});
+
+describe("lifeline", () => {
+  test("a GC whose rch goes away (abort: Ctrl-C, a deadline, rchd stopping) stops on the worker too", async () => {
+    const w = w1();
+    // 400 small copies: a census takes seconds over them (a few forks per copy), and writes
+    // .rch/census only at its very end.
+    await stageCopies(
+      w,
+      Array.from({ length: 400 }, (_, i) =>
+        copy(`c${i}-${(0xb00000000000 + i).toString(16)}`, DAY + i, 4096),
+      ),
+    );
+    const cfg = v.parse(workerSchema, {
+      id: "w1",
+      host: w.host,
+      port: w.port,
+      user: w.user,
+      identity_file: w.identityFile,
+      remote_root: w.remoteRoot,
+    });
+    const gcProcs = async () =>
+      (await Promise.all(procsOf(w.uid))).filter((c) => c.includes("mode=$1 root=$2")).length;
+    const abort = new AbortController();
+    const t0 = Date.now();
+    const running = runGc(cfg, rch.config.ssh, rch.config.gc, "census", { signal: abort.signal });
+    await waitFor("the GC on the worker", async () => (await gcProcs()) > 0, 10_000);
+    abort.abort();
+    expect((await running).ok).toBe(false);
+    await waitFor("the GC on the worker to stop", async () => (await gcProcs()) === 0, 10_000);
+    const stoppedAfter = Date.now() - t0;
+    // It stopped where it was: the census it would have written last is not there.
+    expect(existsSync(join(w.remoteRoot, ".rch", "census"))).toBe(false);
+    // What a whole census takes here, for comparison (it did not stop by finishing early).
+    const whole = await runGc(cfg, rch.config.ssh, rch.config.gc, "census");
+    expect(whole.ok && whole.report.copies.length).toBe(400);
+    expect(existsSync(join(w.remoteRoot, ".rch", "census"))).toBe(true);
+    expect(stoppedAfter).toBeLessThan(whole.ms); // it stopped before it could have finished
+  });
 });
 
 test("usage errors: an id or --all, a known worker", async () => {
