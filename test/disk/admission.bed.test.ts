@@ -95,6 +95,9 @@ describe("admission", () => {
       const text = await rchCmd(sc, ["status", "--disk"]);
       expect(text.stdout).toMatch(/^w1\s+[\d.]+\/64\.0 MB free/m);
       expect(text.stdout).toContain("no builds: is short of disk space");
+      const workers = (await rchCmd(sc, ["status", "--workers"])).stdout;
+      expect(workers.split("\n")[0]).toMatch(/\bDISK\b/);
+      expect(workers).toMatch(/^w1\s.*\s[\d.]+\/64\.0 MB free/m);
       // Space again: the next heartbeat (1 s) lets builds through.
       rmSync(filler);
       // Heartbeats come every second; ten is the most a loaded machine should ever need.
