@@ -27,17 +27,19 @@ export interface BuildOptions {
   runGc?: GcRunner;
 }
 
-/** This installation's id (`<state dir>/client-id`, made once by rch exec), read until found:
- * the copies' stamps name it, so the census can tell this workstation's copies from others'. */
+/** This installation's id (`<state dir>/client-id`, made once by rch exec): the copies' stamps
+ * name it, so the census can tell this workstation's copies from others'. Admission asks on every
+ * select, so the file is read once found, and looked for at most once a minute until then. */
 function clientIdReader(): () => string | undefined {
   let id: string | undefined;
+  let lookedAt = Number.NEGATIVE_INFINITY;
   return () => {
-    if (id === undefined) {
-      try {
-        id = readFileSync(join(stateDir(), "client-id"), "utf8").trim() || undefined;
-      } catch {
-        // not made yet
-      }
+    if (id !== undefined || Date.now() - lookedAt < 60_000) return id;
+    lookedAt = Date.now();
+    try {
+      id = readFileSync(join(stateDir(), "client-id"), "utf8").trim() || undefined;
+    } catch {
+      // not made yet
     }
     return id;
   };
