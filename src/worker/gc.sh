@@ -152,9 +152,12 @@ command -v flock >/dev/null 2>&1 && have_flock=yes
 lock_copy() {
   [ "$have_flock" = yes ] || return 1
   lock=.rch/locks/$1
-  [ "$mode" = run ] && : >>"$lock" 2>/dev/null
-  # plan and census create nothing: no lock file means no build ever locked the copy. (Regular
-  # files only, here and below: opening a FIFO would block.)
+  # run: a lock file it cannot make means it cannot know; the copy counts as in use. plan and
+  # census create nothing: no lock file means no build ever locked the copy. (Regular files
+  # only, here and below: opening a FIFO would block.)
+  if [ "$mode" = run ]; then
+    : >>"$lock" 2>/dev/null || return 1
+  fi
   if [ -f "$lock" ]; then
     command exec 9<"$lock" || return 1
     if ! flock -n -x 9; then

@@ -324,6 +324,16 @@ describe.each(SHELLS)("gc.sh under %s", (shell) => {
     expect(s.copies()).toEqual(names.slice(0, 3));
   });
 
+  test("run: a copy whose lock file cannot be made counts as in use", async () => {
+    scratch = new Scratch();
+    const s = scratch;
+    const names = fiveCopies(s);
+    writeFileSync(join(s.root, ".rch", "locks"), "not a dir\n"); // no lock file can go in there
+    const r = await gc(shell, s, "run", { maxDiskKb: 1 });
+    expect(r.copies.map((c) => c.why)).toEqual(names.map(() => "in-use"));
+    expect(s.copies()).toEqual(names);
+  });
+
   test("stage 1 trims cargo's incremental dirs of idle copies before removing any copy", async () => {
     scratch = new Scratch();
     const s = scratch;
