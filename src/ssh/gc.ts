@@ -74,7 +74,9 @@ export async function runGc(
     return { ok: false, error: `exit ${r.code}${last ? `: ${last}` : ""}`, ms };
   }
   try {
-    return { ok: true, report: parseGcOutput(r.stdout), ms };
+    const report = parseGcOutput(r.stdout);
+    if (report.error) return { ok: false, error: report.error, ms };
+    return { ok: true, report, ms };
   } catch (e) {
     if (e instanceof GcOutputError) return { ok: false, error: e.message, ms };
     throw e;

@@ -70,6 +70,8 @@ export interface GcReport {
   copies: GcCopy[];
   /** run: another GC held the worker's gc.lock, nothing was done. */
   busy: boolean;
+  /** run: why nothing could be done at all (e.g. remote_root/.rch is not writable). */
+  error?: string;
   /** Absent when the program was cut short (killed, busy). */
   end?: GcEnd;
 }
@@ -127,6 +129,9 @@ export function parseGcOutput(text: string): GcReport {
         break;
       case "busy":
         r.busy = true;
+        break;
+      case "error":
+        r.error = f.slice(1).join("\t");
         break;
       case "copy": {
         const action = f[4] as GcAction;

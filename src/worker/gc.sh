@@ -72,6 +72,7 @@
 #           <stamp> is the first line of the copy's stamp as the build wrote it
 #           ("client=<id> name=<client name> project=<local abs root>"), or empty
 #   busy                                       run: another GC holds gc.lock; nothing was done
+#   error   <text>                             run: nothing could be done (e.g. .rch not writable)
 #   end     <avail before>  <avail after>  <total>  <usage before>  <usage after>  <freed>  <met>
 #           kB; plan and census: "after" is predicted; met: yes|no (were the goals reached)
 # stdin: held open by rch, never written (the watchdog's lifeline, below).
@@ -156,7 +157,8 @@ lock_copy() {
   # census create nothing: no lock file means no build ever locked the copy. (Regular files
   # only, here and below: opening a FIFO would block.)
   if [ "$mode" = run ]; then
-    : >>"$lock" 2>/dev/null || return 1
+    # `command`: a failed redirection on a special builtin (`:`) ends the whole script in dash.
+    { command : >>"$lock"; } 2>/dev/null || return 1
   fi
   if [ -f "$lock" ]; then
     command exec 9<"$lock" || return 1
@@ -231,8 +233,11 @@ if [ "$mode" != plan ]; then
   mkdir -p .rch/trash .rch/locks .rch/stamps 2>/dev/null
 fi
 if [ "$mode" = run ] && [ "$have_flock" = yes ]; then
-  : >>.rch/gc.lock 2>/dev/null
-  if ! { command exec 6<.rch/gc.lock && flock -n -x 6; }; then
+  if ! { command : >>.rch/gc.lock; } 2>/dev/null || ! command exec 6<.rch/gc.lock; then
+    out error "cannot write $root/.rch"
+    exit 0
+  fi
+  if ! flock -n -x 6; then
     out busy
     exit 0
   fi

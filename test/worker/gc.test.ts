@@ -413,6 +413,18 @@ describe.each(SHELLS)("gc.sh under %s", (shell) => {
     expect(s.copies()).toEqual(names);
   });
 
+  test("run: a remote_root where .rch cannot be written says so and does nothing", async () => {
+    scratch = new Scratch();
+    const s = scratch;
+    const names = fiveCopies(s);
+    rmSync(join(s.root, ".rch"), { recursive: true });
+    writeFileSync(join(s.root, ".rch"), "not a dir\n");
+    const r = await gc(shell, s, "run", { maxDiskKb: 1 });
+    expect(r.error).toBe(`cannot write ${s.root}/.rch`);
+    expect(r.copies).toEqual([]);
+    expect(s.copies()).toEqual(names);
+  });
+
   test("without flock: nothing is removed or trimmed, and the output says why", async () => {
     scratch = new Scratch();
     const s = scratch;
