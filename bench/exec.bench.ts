@@ -66,6 +66,8 @@ async function main(): Promise<void> {
       tags: [],
       remote_root: w.remoteRoot,
       enabled: true,
+      min_free_gb: 10,
+      max_disk_gb: 0,
     };
     const target = sshTarget(worker, defaultConfig().ssh);
     const ssh = sshArgv(target);

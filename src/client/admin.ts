@@ -1,4 +1,4 @@
-// The operator's requests (rch status, rch daemon …, rch workers drain|enable|benchmark).
+// The operator's requests (rch status, rch daemon …, rch workers drain|enable|benchmark|gc).
 // Unlike the selector these surface errors: a person asked, and "it did not work" is the answer.
 
 import {
@@ -68,6 +68,12 @@ export class DaemonClient {
     const conn = await this.connect(true);
     const timeout = BENCHMARK_PER_WORKER_MS * Math.max(1, workerIds.length || workerCount);
     return (await conn.request({ type: "benchmark", workerIds }, benchmarkResponse, timeout)).results;
+  }
+
+  /** Asks a running daemon (none is started for this) to re-read these workers' disks. */
+  async diskRefresh(workerIds: string[]): Promise<void> {
+    const conn = await this.connect(false);
+    await conn.request({ type: "disk.refresh", workerIds }, okResponse, TIMEOUT_MS);
   }
 
   close(): void {

@@ -35,6 +35,7 @@ const userSections = [
   "ssh",
   "exec",
   "daemon",
+  "gc",
   "environment",
 ] as const;
 // A project file comes with whatever repository the agent cloned, so it may not redirect the

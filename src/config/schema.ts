@@ -7,6 +7,9 @@ const str = v.pipe(v.string(), v.minLength(1, "must not be empty"));
 const strList = v.array(v.string());
 const nonNegInt = v.pipe(v.number(), v.integer("must be a whole number"), v.minValue(0));
 const posInt = v.pipe(v.number(), v.integer("must be a whole number"), v.minValue(1));
+/** Sizes and durations that may be fractional (`min_free_gb = 0.02` on a small test disk). */
+const nonNeg = v.pipe(v.number(), v.minValue(0));
+const positive = v.pipe(v.number(), v.gtValue(0, "must be more than 0"));
 
 export const sectionSchemas = {
   general: {
@@ -55,6 +58,24 @@ export const sectionSchemas = {
     metrics_port: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(65535)),
     history_max_jobs: posInt,
   },
+  /** Disk hygiene on the workers (src/worker/gc.sh). Sizes in GB are GiB (1024³ bytes). */
+  gc: {
+    /** The daemon collects on its own: when a worker is short of space or over its budget, and
+     * once a day in a quiet moment. false: only `rch workers gc` does. */
+    auto: bool,
+    /** Copies used this recently are never removed, unless free space is below critical. */
+    keep_recent_h: nonNeg,
+    critical_free_gb: nonNeg,
+    /** Collect this much beyond each goal (a low watermark), at most a tenth of the disk. */
+    gc_headroom_gb: nonNeg,
+    /** Copies idle this long lose their cargo incremental dirs before any copy is removed. */
+    trim_incremental_after_d: nonNeg,
+    /** How often the daemon measures each worker's copies (du -sk: seconds on a big disk). */
+    census_interval_h: positive,
+    /** Free space a build of a project with no copy on the worker is assumed to need, when no
+     * census knows the project's size. */
+    new_copy_reserve_gb: nonNeg,
+  },
 } as const;
 
 export type SectionName = keyof typeof sectionSchemas;
@@ -96,6 +117,15 @@ export function defaultConfig(): Config {
       metrics_port: 0,
       history_max_jobs: 10_000,
     },
+    gc: {
+      auto: true,
+      keep_recent_h: 2,
+      critical_free_gb: 2,
+      gc_headroom_gb: 5,
+      trim_incremental_after_d: 3,
+      census_interval_h: 6,
+      new_copy_reserve_gb: 2,
+    },
     environment: {},
   };
 }
@@ -117,6 +147,11 @@ export const workerSchema = v.object({
   tags: v.optional(strList, []),
   remote_root: v.optional(str, "~/.cache/rch/projects"),
   enabled: v.optional(bool, true),
+  /** Free space to keep on the filesystem of remote_root: below it the worker gets no builds and
+   * a GC starts. GiB; fractions allowed. */
+  min_free_gb: v.optional(nonNeg, 10),
+  /** Budget for everything rch keeps under remote_root (0: none), enforced by GC. GiB. */
+  max_disk_gb: v.optional(nonNeg, 0),
 });
 
 export type WorkerConfig = v.InferOutput<typeof workerSchema>;

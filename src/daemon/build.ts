@@ -1,8 +1,10 @@
 // Assembles the daemon's state from the configuration and the store, and implements the
 // context's actions (reload, status). Separate from daemon.ts so the lifecycle (locks, socket,
 // signals) and the state stay small enough to read on their own.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { loadConfig } from "../config/load.ts";
-import { userConfigFile, workersFile } from "../config/paths.ts";
+import { stateDir, userConfigFile, workersFile } from "../config/paths.ts";
 import { formatIssue } from "../config/validate.ts";
 import type { BuildIdentity } from "../protocol/build.ts";
 import type { DaemonPaths } from "../protocol/paths.ts";
@@ -10,6 +12,7 @@ import { PROTOCOL_VERSION } from "../protocol/requests.ts";
 import type { StatusSnapshot } from "../protocol/status.ts";
 import type { DaemonContext } from "./context.ts";
 import { createCore } from "./core.ts";
+import { DiskKeeper, type GcRunner } from "./disk.ts";
 import { HealthMonitor, type Probe } from "./health.ts";
 import type { Logger } from "./log.ts";
 
@@ -20,6 +23,26 @@ export interface BuildOptions {
   leaseTtlMs: number;
   /** Replaces the ssh heartbeat (benchmarks with simulated workers). */
   probe?: Probe;
+  /** Replaces gc.sh over ssh. */
+  runGc?: GcRunner;
+}
+
+/** This installation's id (`<state dir>/client-id`, made once by rch exec): the copies' stamps
+ * name it, so the census can tell this workstation's copies from others'. Admission asks on every
+ * select, so the file is read once found, and looked for at most once a minute until then. */
+function clientIdReader(): () => string | undefined {
+  let id: string | undefined;
+  let lookedAt = Number.NEGATIVE_INFINITY;
+  return () => {
+    if (id !== undefined || Date.now() - lookedAt < 60_000) return id;
+    lookedAt = Date.now();
+    try {
+      id = readFileSync(join(stateDir(), "client-id"), "utf8").trim() || undefined;
+    } catch {
+      // not made yet
+    }
+    return id;
+  };
 }
 
 function ring(size: number) {
@@ -45,12 +68,15 @@ export interface BuiltContext extends DaemonContext {
 export function buildContext(o: BuildOptions): BuiltContext {
   const loaded = loadConfig();
   let health: HealthMonitor | undefined;
+  let disk: DiskKeeper | undefined;
   const core = createCore({
     daemon: loaded.config.daemon,
     dbPath: o.paths.db,
     log: o.log,
     leaseTtlMs: o.leaseTtlMs,
     suspect: (id) => health?.checkNow(id),
+    runtime: (spec) => disk?.runtime(spec),
+    diskFull: (id) => disk?.markFull(id),
   });
   const { store, history, fleet, scheduler } = core;
   let stopping = false;
@@ -59,6 +85,7 @@ export function buildContext(o: BuildOptions): BuiltContext {
 
   const applyWorkers = (workers: typeof loaded.workers) => {
     const { added, removed } = core.applyWorkers(workers, ctx.config.daemon);
+    disk?.forget(removed);
     health?.unwatch(removed);
     health?.watch(added);
     if (added.length > 0) scheduler.queue.serve();
@@ -76,6 +103,9 @@ export function buildContext(o: BuildOptions): BuiltContext {
     scheduler,
     get health() {
       return health!;
+    },
+    get disk() {
+      return disk!;
     },
     store,
     history,
@@ -121,7 +151,7 @@ export function buildContext(o: BuildOptions): BuiltContext {
           heartbeatIntervalS: ctx.config.daemon.heartbeat_interval_s,
           metricsPort: ctx.config.daemon.metrics_port,
         },
-        workers: fleet.list().map((st) => fleet.status(st)),
+        workers: fleet.list().map((st) => ({ ...fleet.status(st), disk: disk!.status(st) })),
         jobs: { active: scheduler.activeJobs(), recent: recent > 0 ? history.recent(recent) : [] },
         queue: scheduler.queue.length + scheduler.copies.waiting,
         stats: history.stats(),
@@ -138,11 +168,21 @@ export function buildContext(o: BuildOptions): BuiltContext {
       onRetire(why);
     },
   };
+  disk = new DiskKeeper({
+    fleet,
+    log: o.log,
+    config: () => ctx.config,
+    warmWorker: (project) => scheduler.warmWorker(project),
+    clientId: clientIdReader(),
+    onSpace: () => scheduler.queue.serve(),
+    ...(o.runGc ? { runGc: o.runGc } : {}),
+  });
   health = new HealthMonitor({
     fleet,
     log: o.log,
     ssh: () => ctx.config.ssh,
     onRecovered: () => scheduler.queue.serve(),
+    onFacts: (st, facts) => disk!.onHeartbeat(st, facts),
     ...(o.probe ? { probe: o.probe } : {}),
   });
   applyWorkers(loaded.workers);

@@ -5,6 +5,7 @@ import type { BuildIdentity } from "../protocol/build.ts";
 import type { DaemonPaths } from "../protocol/paths.ts";
 import type { Response } from "../protocol/responses.ts";
 import type { StatusSnapshot } from "../protocol/status.ts";
+import type { DiskKeeper } from "./disk.ts";
 import type { Fleet } from "./fleet.ts";
 import type { HealthMonitor } from "./health.ts";
 import type { History } from "./history.ts";
@@ -39,6 +40,7 @@ export interface DaemonContext {
   readonly fleet: Fleet;
   readonly scheduler: Scheduler;
   readonly health: HealthMonitor;
+  readonly disk: DiskKeeper;
   readonly store: Store;
   readonly history: History;
   readonly log: Logger;

@@ -3,6 +3,8 @@
 // (persisted speed scores and drained flags join new workers). buildContext adds health checks,
 // config reloads and status on top; tests build this alone, in-process, with no socket or ssh.
 import type { Config, WorkerConfig } from "../config/schema.ts";
+import type { Runtime } from "../protocol/eligible.ts";
+import type { JobSpec } from "../protocol/requests.ts";
 import { Fleet } from "./fleet.ts";
 import { History } from "./history.ts";
 import { Leases } from "./leases.ts";
@@ -18,6 +20,10 @@ export interface CoreOptions {
   leaseTtlMs: number;
   /** A job failed before its command started on this worker (rchd: check its health now). */
   suspect?: (workerId: string) => void;
+  /** Disk facts for selection (rchd: disk.ts); absent: selection ignores disk space. */
+  runtime?: (spec: JobSpec) => Runtime | undefined;
+  /** A build failed with ENOSPC on this worker (rchd: disk.ts). */
+  diskFull?: (workerId: string) => void;
 }
 
 export interface Core {
@@ -45,6 +51,8 @@ export function createCore(o: CoreOptions): Core {
     history,
     log: o.log,
     suspect: (id) => o.suspect?.(id),
+    runtime: (spec) => o.runtime?.(spec),
+    diskFull: (id) => o.diskFull?.(id),
   });
   return {
     store,

@@ -21,6 +21,15 @@ export interface WorkerState {
   lastHeartbeatAt?: number;
   lastError?: string;
   speed?: SpeedRecord;
+  /** Free and total space of remote_root's filesystem, from the last heartbeat or GC, and when
+   * (daemon clock). Only disk.ts sets the disk fields; admission reads them (eligible.ts). */
+  disk?: { availKb: number; totalKb: number; at: number };
+  /** Whether the worker has flock(1) (unknown until the first heartbeat). */
+  flock?: boolean;
+  /** A build failed with ENOSPC there (at diskFullAt); cleared by the next reading of the disk
+   * taken after that which shows space. */
+  diskFull?: boolean;
+  diskFullAt?: number;
 }
 
 function sameConnection(a: WorkerConfig, b: WorkerConfig): boolean {

@@ -1,13 +1,18 @@
-// Heartbeats: every heartbeat_interval_s each worker runs `true` over its SSH master; the result
-// feeds the worker's circuit breaker and its latency. An open circuit is left alone for the
+// Heartbeats: every heartbeat_interval_s each worker runs src/worker/heartbeat.sh over its SSH
+// master (one round trip, as a bare `true` would be); that it ran feeds the worker's circuit
+// breaker and its latency, and what it printed (free disk space of remote_root, flock) goes to
+// disk.ts. An open circuit is left alone for the
 // cool-down, then the next heartbeat is the half-open trial. A worker that recovers is used again
 // as soon as its circuit closes — no manual step.
 import type { Config } from "../config/schema.ts";
 import type { Fleet, WorkerState } from "./fleet.ts";
+import { type HeartbeatFacts, heartbeatCommand, parseHeartbeat } from "./heartbeat.ts";
 import type { Logger } from "./log.ts";
 import { describeFailure, runRemote } from "./ssh.ts";
 
-export type ProbeResult = { ok: true; latencyMs: number } | { ok: false; error: string };
+export type ProbeResult =
+  | { ok: true; latencyMs: number; facts?: HeartbeatFacts }
+  | { ok: false; error: string };
 export type Probe = (st: WorkerState) => Promise<ProbeResult>;
 
 export interface HealthDeps {
@@ -16,6 +21,8 @@ export interface HealthDeps {
   ssh: () => Config["ssh"];
   /** A circuit closed: queued requests may now fit. */
   onRecovered(): void;
+  /** What a successful heartbeat reported (after the worker's health was updated). */
+  onFacts?(st: WorkerState, facts: HeartbeatFacts): void;
   /** Replaces ssh (tests, benchmarks with simulated workers). */
   probe?: Probe;
 }
@@ -23,8 +30,10 @@ export interface HealthDeps {
 export function sshProbe(ssh: () => Config["ssh"]): Probe {
   return async (st) => {
     const timeoutMs = (ssh().connect_timeout_s + 5) * 1000;
-    const r = await runRemote(st.config, ssh(), "true", timeoutMs);
-    return r.code === 0 ? { ok: true, latencyMs: r.ms } : { ok: false, error: describeFailure(r) };
+    const { script, args } = heartbeatCommand(st.config);
+    const r = await runRemote(st.config, ssh(), script, timeoutMs, args);
+    if (r.code !== 0) return { ok: false, error: describeFailure(r) };
+    return { ok: true, latencyMs: r.ms, facts: parseHeartbeat(r.stdout) };
   };
 }
 
@@ -106,6 +115,7 @@ export class HealthMonitor {
       if (moved)
         this.d.log.info(`worker ${id}: circuit ${moved.from} → closed (heartbeat ok, ${st.latencyMs} ms)`);
       else if (wasUnknown) this.d.log.info(`worker ${id}: healthy (${st.latencyMs} ms)`);
+      if (r.facts) this.d.onFacts?.(st, r.facts);
       if (moved || wasUnknown) this.d.onRecovered();
       return;
     }

@@ -2,6 +2,7 @@
 // (release, client gone, expiry) and everything that hangs off them (followers, history, the
 // wait queue). Handlers are thin adapters around these methods.
 import type { WorkerConfig } from "../config/schema.ts";
+import type { Runtime } from "../protocol/eligible.ts";
 import type { JobOutcomeMsg, JobSpec } from "../protocol/requests.ts";
 import type { JobInfo } from "../protocol/status.ts";
 import { Copies, type CopyClaim, type CopyMode } from "./copies.ts";
@@ -36,6 +37,10 @@ export interface SchedulerDeps {
   log: Logger;
   /** A job failed before its command started on this worker: check its health now. */
   suspect(workerId: string): void;
+  /** What selection knows beyond the fleet's state (disk facts); none: the rule without it. */
+  runtime?(spec: JobSpec): Runtime | undefined;
+  /** A build on this worker failed for lack of disk space there (ENOSPC). */
+  diskFull?(workerId: string): void;
 }
 
 export class Scheduler {
@@ -47,6 +52,11 @@ export class Scheduler {
 
   constructor(private readonly d: SchedulerDeps) {
     this.affinity = d.store.affinity();
+  }
+
+  /** The worker this project's last successful remote build ran on (its copy is warm there). */
+  warmWorker(projectRoot: string): string | undefined {
+    return this.affinity.get(projectRoot);
   }
 
   /** Answers at once when it can (a plain value: no promise on the hot path), else a promise
@@ -86,7 +96,15 @@ export class Scheduler {
       // A job whose source state is known leads from here, so it takes its copy now; one that
       // will claim later only prefers a free copy (it may yet follow the build in it).
       const leadsNow = spec.sourceState !== "";
-      const pick = pickWithCopies(this.d.fleet, this.copies, spec, this.affinity.get(root), leadsNow, mode);
+      const pick = pickWithCopies(
+        this.d.fleet,
+        this.copies,
+        spec,
+        this.affinity.get(root),
+        leadsNow,
+        mode,
+        this.d.runtime?.(spec),
+      );
       if (pick.kind === "busy") return false;
       if (pick.kind === "none") {
         local(pick.reason);
@@ -233,6 +251,7 @@ export class Scheduler {
         this.d.store.setAffinity(spec.projectRoot, lease.workerId);
       }
       if (job) this.jobs.finish(job, outcome.exitCode);
+      if (outcome.diskFull) this.d.diskFull?.(lease.workerId);
     } else if (outcome.kind === "cancelled") {
       // No result: nothing for the timing history, and followers build for themselves.
       h.bump("abandoned_jobs");

@@ -2,8 +2,10 @@
 // which workers' copies of the project are in use on their states, for one call).
 //
 // 1. Eligible workers: enabled in workers.toml, not drained, circuit closed, carrying every
-//    requested tag, and allowed by RCH_WORKER (exactly that one) / RCH_WORKERS (one of those).
-//    The rule lives in src/protocol/eligible.ts, shared with the dry run.
+//    requested tag, allowed by RCH_WORKER (exactly that one) / RCH_WORKERS (one of those), and
+//    not short of disk space by their last heartbeat (free >= min_free_gb + room for this
+//    project's copy when it is not there yet; see disk.ts). The rule lives in
+//    src/protocol/eligible.ts, shared with the dry run.
 // 2. Among eligible workers with a free slot (used < total_slots) — those whose copy of this
 //    project other builds are using come after every other (see copies.ts for who may share a
 //    copy; an identical build follows the running one instead, see jobs.ts):
@@ -18,7 +20,7 @@
 //    - the highest score wins; ties go to fewer used slots, then lower latency, then id order.
 // 3. No eligible worker at all → local at once (with the reasons). Eligible but all full (or
 //    their copies busy) → the caller queues the request (FIFO, up to slot_wait_ms), then local.
-import { ineligible, noEligibleReason } from "../protocol/eligible.ts";
+import { ineligible, noEligibleReason, type Runtime } from "../protocol/eligible.ts";
 import type { JobSpec } from "../protocol/requests.ts";
 import type { Copies, CopyMode } from "./copies.ts";
 import type { Fleet, WorkerState } from "./fleet.ts";
@@ -52,6 +54,7 @@ export function pickWorker(
   workers: readonly WorkerState[],
   job: JobSpec,
   warmWorker: string | undefined,
+  rt?: Runtime,
 ): Pick {
   let eligible = 0;
   let best: WorkerState | undefined;
@@ -60,7 +63,7 @@ export function pickWorker(
   let bestFreeCopy = false;
   const wantPreferred = job.preferredWorkers.length > 0;
   for (const st of workers) {
-    if (ineligible(st, job) !== undefined) continue;
+    if (ineligible(st, job, rt) !== undefined) continue;
     eligible++;
     if (st.used >= st.config.total_slots) continue;
     if (st.copyUse === 2) continue;
@@ -81,7 +84,7 @@ export function pickWorker(
       bestFreeCopy = freeCopy;
     }
   }
-  if (eligible === 0) return { kind: "none", reason: noEligibleReason(workers, job) };
+  if (eligible === 0) return { kind: "none", reason: noEligibleReason(workers, job, rt) };
   if (!best) return { kind: "busy" };
   return { kind: "worker", state: best, warm: best.config.id === warmWorker, score: bestScore };
 }
@@ -95,6 +98,7 @@ export function pickWithCopies(
   warmWorker: string | undefined,
   leadsNow: boolean,
   mode: CopyMode,
+  rt?: Runtime,
 ): Pick {
   const root = job.projectRoot;
   const inUse = copies.inUse(root);
@@ -107,7 +111,7 @@ export function pickWithCopies(
   };
   mark(false);
   try {
-    return pickWorker(fleet.list(), job, warmWorker);
+    return pickWorker(fleet.list(), job, warmWorker, rt);
   } finally {
     mark(true);
   }

@@ -9,14 +9,15 @@ import { runRemote as runSsh } from "../ssh/remote.ts";
 
 export type { RunResult };
 
-/** Runs `sh -c script` on the worker; never throws (a failure is a result). */
+/** Runs `sh -c script rch args…` on the worker; never throws (a failure is a result). */
 export function runRemote(
   w: WorkerConfig,
   ssh: Config["ssh"],
   script: string,
   timeoutMs: number,
+  args: readonly string[] = [],
 ): Promise<RunResult> {
-  return runSsh(sshTarget(w, ssh), script, [], timeoutMs);
+  return runSsh(sshTarget(w, ssh), script, args, timeoutMs);
 }
 
 export function describeFailure(r: RunResult): string {

@@ -1,9 +1,10 @@
 // Which workers may take a job at all: one rule for the daemon (src/daemon/select.ts, which then
 // scores the eligible ones) and the dry run (src/exec/candidates.ts), so that a dry run never
 // names a worker the daemon would refuse, and gives the daemon's reason when there is none.
-// Pure. What only the daemon knows at run time (drained, circuit state) is optional input: a
-// worker without it counts as in service.
+// Pure. What only the daemon knows at run time (drained, circuit state, the disk facts of the
+// last heartbeat) is optional input: a worker without it counts as in service.
 import type { WorkerConfig } from "../config/schema.ts";
+import { formatKb, gbToKb } from "../config/units.ts";
 import type { CircuitState } from "./status.ts";
 
 /** What the request allows (environment switches of the `rch exec` that asks). */
@@ -21,6 +22,20 @@ export interface Candidate {
   config: WorkerConfig;
   drained?: boolean;
   circuit?: { readonly state: CircuitState };
+  /** Free space of remote_root's filesystem from the last heartbeat (or GC), and when. */
+  disk?: { readonly availKb: number; readonly at: number } | undefined;
+  /** A build there failed with ENOSPC, and no heartbeat has shown space since. */
+  diskFull?: boolean | undefined;
+}
+
+/** What the daemon knows at the moment of the request, beyond each worker's own state. */
+export interface Runtime {
+  now: number;
+  /** Disk facts older than this never block a worker (fail-open: they may be stale). */
+  diskMaxAgeMs: number;
+  /** Space this request needs on the worker beyond min_free_gb: 0 when its project's copy is
+   * already there, else the copy's expected size. */
+  reserveKb(workerId: string): number;
 }
 
 const NOT_FORCED = "not RCH_WORKER";
@@ -28,7 +43,7 @@ const NOT_ALLOWED = "not in RCH_WORKERS";
 
 /** Why this worker may not take the job (undefined: it may). Runs per worker on every select,
  * so it allocates nothing for a worker it accepts. */
-export function ineligible(w: Candidate, req: Constraints): string | undefined {
+export function ineligible(w: Candidate, req: Constraints, rt?: Runtime): string | undefined {
   const c = w.config;
   if (req.forcedWorker !== undefined && c.id !== req.forcedWorker) return NOT_FORCED;
   if (req.allowedWorkers && !req.allowedWorkers.includes(c.id)) return NOT_ALLOWED;
@@ -37,18 +52,32 @@ export function ineligible(w: Candidate, req: Constraints): string | undefined {
   if (w.drained) return "drained";
   if (w.circuit && w.circuit.state !== "closed") return `circuit ${w.circuit.state}`;
   if (req.tags) for (const t of req.tags) if (!c.tags.includes(t)) return `lacks tag ${t}`;
-  return undefined;
+  return rt ? shortOfDisk(w, rt) : undefined;
+}
+
+/** Below min_free_gb plus what this build's copy needs, by the last heartbeat's count (or out of
+ * space by a build's ENOSPC): why the worker may take no build, else undefined. */
+export function shortOfDisk(w: Candidate, rt: Runtime): string | undefined {
+  const c = w.config;
+  if (w.diskFull) return "is out of disk space (a build there failed for lack of space)";
+  const d = w.disk;
+  if (!d || rt.now - d.at > rt.diskMaxAgeMs) return undefined;
+  const floor = gbToKb(c.min_free_gb);
+  if (d.availKb >= floor && d.availKb - floor >= rt.reserveKb(c.id)) return undefined;
+  const reserve = rt.reserveKb(c.id);
+  const extra = reserve > 0 ? ` + ${formatKb(reserve)} for this project's copy` : "";
+  return `is short of disk space (${formatKb(d.availKb)} free, min_free_gb ${c.min_free_gb}${extra})`;
 }
 
 /** The reason given when no worker is eligible: what each worker the request allows lacks. */
-export function noEligibleReason(workers: readonly Candidate[], req: Constraints): string {
+export function noEligibleReason(workers: readonly Candidate[], req: Constraints, rt?: Runtime): string {
   if (workers.length === 0) return "no workers configured";
   if (req.forcedWorker !== undefined && !workers.some((w) => w.config.id === req.forcedWorker)) {
     return `RCH_WORKER=${req.forcedWorker} is not a configured worker`;
   }
   const reasons: string[] = [];
   for (const w of workers) {
-    const why = ineligible(w, req);
+    const why = ineligible(w, req, rt);
     if (why && why !== NOT_FORCED && why !== NOT_ALLOWED) reasons.push(`${w.config.id} ${why}`);
   }
   return `no eligible worker (${reasons.join("; ") || "none allowed"})`;

@@ -68,7 +68,14 @@ export const claimRequest = v.object({
 export const renewRequest = v.object({ type: v.literal("renew"), id, leaseId: nonEmpty });
 
 export const jobOutcome = v.variant("kind", [
-  v.object({ kind: v.literal("remote"), exitCode: v.pipe(v.number(), v.integer()), remoteMs: ms }),
+  v.object({
+    kind: v.literal("remote"),
+    exitCode: v.pipe(v.number(), v.integer()),
+    remoteMs: ms,
+    /** The build failed because the worker's disk was full (ENOSPC there): the daemon gives the
+     * worker no builds until a heartbeat shows space again, and starts a GC on it. */
+    diskFull: v.optional(v.boolean()),
+  }),
   v.object({
     kind: v.literal("local"),
     exitCode: v.pipe(v.number(), v.integer()),
@@ -135,6 +142,14 @@ export const benchmarkRequest = v.object({
   workerIds: v.optional(v.array(workerId), []),
 });
 
+/** Someone (`rch workers gc`) changed these workers' disks: re-read them now (a heartbeat and a
+ * census) instead of at the next scheduled ones. */
+export const diskRefreshRequest = v.object({
+  type: v.literal("disk.refresh"),
+  id,
+  workerIds: v.pipe(v.array(workerId), v.maxLength(1000)),
+});
+
 /** Every request schema by its `type`. The daemon looks the schema up by type before validating:
  * checking one object schema allocates a third of what trying the whole variant does, and
  * allocation is what sets the daemon's garbage-collection pauses under load. */
@@ -155,6 +170,7 @@ export const requestSchemas = {
   shutdown: shutdownRequest,
   retire: retireRequest,
   benchmark: benchmarkRequest,
+  "disk.refresh": diskRefreshRequest,
 } as const;
 
 export const request = v.variant("type", Object.values(requestSchemas));

@@ -7,6 +7,47 @@ const optNum = v.optional(v.number());
 export const circuitState = v.picklist(["closed", "open", "half-open"]);
 export const healthState = v.picklist(["unknown", "ok", "failing"]);
 
+/** One GC (or census) the daemon ran on a worker. */
+export const gcRecord = v.object({
+  at: v.number(),
+  mode: v.picklist(["plan", "census", "run"]),
+  /** What started it: short of space, a build's ENOSPC, over budget, the daily GC, the census. */
+  trigger: v.picklist(["short", "disk-full", "budget", "daily", "census"]),
+  ms: v.number(),
+  ok: v.boolean(),
+  error: v.optional(v.string()),
+  freedKb: optNum,
+  availAfterKb: optNum,
+  /** The goals (free space, budget) were reached. */
+  met: v.optional(v.boolean()),
+});
+
+/** A worker's disk as the daemon knows it (kB: 1024 bytes). */
+export const workerDisk = v.object({
+  minFreeKb: v.number(),
+  /** 0: no budget. */
+  maxDiskKb: v.number(),
+  /** From the last heartbeat (or GC) and when: absent before the first. */
+  availKb: optNum,
+  totalKb: optNum,
+  at: optNum,
+  /** min_free_gb plus the GC's headroom (at most a tenth of the disk): below it GC has work. */
+  goalFreeKb: v.number(),
+  flock: v.optional(v.boolean()),
+  /** A build failed with ENOSPC there and no heartbeat has shown space since. */
+  full: v.optional(v.boolean()),
+  /** Admission refuses the worker builds, and why (for a project whose copy is there). */
+  refused: v.optional(v.string()),
+  /** The last census: rch's usage under remote_root, copies, the oldest one's last use. */
+  census: v.optional(
+    v.object({ at: v.number(), usageKb: v.number(), copies: v.number(), oldestUse: optNum }),
+  ),
+  lastGc: v.optional(gcRecord),
+  gcRunning: v.optional(
+    v.object({ mode: gcRecord.entries.mode, trigger: gcRecord.entries.trigger, since: v.number() }),
+  ),
+});
+
 export const workerStatus = v.object({
   id: v.string(),
   host: v.string(),
@@ -26,6 +67,7 @@ export const workerStatus = v.object({
   lastError: v.optional(v.string()),
   speed: optNum,
   speedMeasuredAt: optNum,
+  disk: v.optional(workerDisk),
 });
 
 export const jobInfo = v.object({
@@ -78,6 +120,8 @@ export const statusSnapshot = v.object({
 });
 
 export type WorkerStatus = v.InferOutput<typeof workerStatus>;
+export type WorkerDisk = v.InferOutput<typeof workerDisk>;
+export type GcRecordStatus = v.InferOutput<typeof gcRecord>;
 export type JobInfo = v.InferOutput<typeof jobInfo>;
 export type Stats = v.InferOutput<typeof stats>;
 export type StatusSnapshot = v.InferOutput<typeof statusSnapshot>;

@@ -11,6 +11,9 @@ export interface RunOptions {
   cwd?: string;
   /** Bytes for stdin; default: no stdin (/dev/null). */
   stdin?: string | Uint8Array;
+  /** stdin is a pipe held open, never written, until the child exits: a remote program's
+   * lifeline (it sees EOF when this side closes it, is stopped, or dies). */
+  holdStdin?: boolean;
   /** Aborting stops the child like a timeout does (rch got a signal). */
   signal?: AbortSignal;
 }
@@ -90,8 +93,9 @@ export async function run(argv: string[], opts: RunOptions): Promise<RunResult> 
   let proc: Child;
   try {
     proc = Bun.spawn(argv, {
-      stdin:
-        opts.stdin === undefined
+      stdin: opts.holdStdin
+        ? "pipe"
+        : opts.stdin === undefined
           ? "ignore"
           : typeof opts.stdin === "string"
             ? Buffer.from(opts.stdin)
@@ -110,7 +114,7 @@ export async function run(argv: string[], opts: RunOptions): Promise<RunResult> 
   return finishRun(proc, opts, t0);
 }
 
-type Child = Subprocess<"ignore" | Uint8Array, "pipe", "pipe">;
+type Child = Subprocess<"ignore" | "pipe" | Uint8Array, "pipe", "pipe">;
 
 async function finishRun(proc: Child, opts: RunOptions, t0: number): Promise<RunResult> {
   let timedOut = false;

@@ -10,12 +10,20 @@ export function remoteCommand(script: string, args: readonly string[]): string {
   return ["sh", "-c", script, "rch", ...args].map(shQuote).join(" ");
 }
 
-/** Runs a short remote command through the master and captures its output. */
+/** Runs a remote command through the master and captures its output; aborting `signal` stops
+ * it as its deadline would (ssh's process group, TERM then KILL). `lifeline`: the remote stdin
+ * stays open until then, for a program that stops itself when it reads EOF there (gc.sh). */
 export function runRemote(
   t: SshTarget,
   script: string,
   args: readonly string[],
   timeoutMs: number,
+  signal?: AbortSignal,
+  lifeline = false,
 ): Promise<RunResult> {
-  return run([...sshArgv(t), remoteCommand(script, args)], { timeoutMs });
+  return run([...sshArgv(t), remoteCommand(script, args)], {
+    timeoutMs,
+    ...(signal ? { signal } : {}),
+    ...(lifeline ? { holdStdin: true } : {}),
+  });
 }

@@ -1,6 +1,8 @@
 // The worker-side programs, embedded in the rch binary at build time (Bun text imports). Each is
 // sent whole as the script of one `sh -c` over ssh (src/ssh/remote.ts): nothing is installed on a
 // worker.
+import gc from "./gc.sh" with { type: "text" };
+import heartbeat from "./heartbeat.sh" with { type: "text" };
 import probe from "./probe.sh" with { type: "text" };
 import pull from "./pull.sh" with { type: "text" };
 import run from "./run.sh" with { type: "text" };
@@ -28,3 +30,9 @@ export const PROBE_PROGRAM: string = sendable(probe);
 
 /** The remote end of the in-tree files' pull: rsync's server, then the list's removal (pull.sh). */
 export const PULL_PROGRAM: string = sendable(pull);
+
+/** rchd's heartbeat: the worker's free disk space and whether it has flock(1) (heartbeat.sh). */
+export const HEARTBEAT_PROGRAM: string = sendable(heartbeat);
+
+/** The garbage collector of one remote_root: plan, census or run (contract: gc.sh's header). */
+export const GC_PROGRAM: string = sendable(gc);

@@ -69,7 +69,9 @@ export function writeSshConfig(file: string, workers: readonly BedWorker[]): voi
 export type TomlExtra = Record<string, unknown> | ((w: BedWorker) => Record<string, unknown>);
 
 /** workers.toml text as rch reads it (src/config/schema.ts workerSchema); `extra` adds or
- * overrides keys on every entry, or per entry when it is a function. */
+ * overrides keys on every entry, or per entry when it is a function. min_free_gb is 0: the bed's
+ * workers share one 4 GiB tmpfs, which rch's default floor (10 GB) would refuse; disk-space
+ * tests set their own (with a `rootSize` tmpfs per worker). */
 export function workersToml(workers: readonly BedWorker[], extra: TomlExtra = {}): string {
   const entries = workers.map((w) => ({
     id: w.id,
@@ -80,6 +82,7 @@ export function workersToml(workers: readonly BedWorker[], extra: TomlExtra = {}
     total_slots: w.totalSlots,
     priority: w.priority,
     remote_root: w.remoteRoot,
+    min_free_gb: 0,
     ...(typeof extra === "function" ? extra(w) : extra),
   }));
   return stringify({ workers: entries });

@@ -15,7 +15,7 @@ import {
 import { checkHost } from "./preflight.ts";
 import { killAll, must, pidStartTime } from "./proc.ts";
 import { launchSshd, PortInUseError, type SshdSpec, writeHostKey, writeSshdConfig } from "./sshd.ts";
-import { createUser, freePort, mountTmpfs, passwd } from "./system.ts";
+import { createUser, freePort, mountTmpfs, mountTmpfsAs, passwd } from "./system.ts";
 import { type Owner, reapStale, SCRATCH_PARENT, teardown, userPrefix } from "./teardown.ts";
 import { provisionToolchains, sessionPath } from "./toolchains.ts";
 import type { BedWorker, Fleet, FleetOptions, Toolchain, WorkerSpec } from "./types.ts";
@@ -107,6 +107,8 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
       const uid = await createUser(user, home); // sequential: useradd serialises on /etc/passwd anyway
       const remoteRoot = join(fs, "roots", user);
       mkdirOwned(remoteRoot, 0o755, uid);
+      // Before the sshd starts, like every mount of the bed (teardown unmounts it, deepest first).
+      if (spec.rootSize) await mountTmpfsAs(remoteRoot, spec.rootSize, uid);
       const configDir = join(home, ".rch-sshd");
       mkdirOwned(configDir, 0o700, uid);
       const want = spec.toolchains ?? true;

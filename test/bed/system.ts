@@ -76,6 +76,18 @@ export async function mountTmpfs(dir: string, sizeMiB: number): Promise<void> {
   await must(["mount", "-t", "tmpfs", "-o", `size=${sizeMiB}m,mode=755`, "rchbed", dir], { timeoutMs: 5000 });
 }
 
+/** A tmpfs of `size` (mount syntax: "64m") at `dir`, its root owned by uid (group = uid, as the
+ * bed's other dirs). */
+export async function mountTmpfsAs(dir: string, size: string, uid: number): Promise<void> {
+  if (!/^\d+[kmg]?$/.test(size)) throw new Error(`test bed: rootSize ${JSON.stringify(size)} is not a size`);
+  await must(
+    ["mount", "-t", "tmpfs", "-o", `size=${size},mode=755,uid=${uid},gid=${uid}`, "rchbed-root", dir],
+    {
+      timeoutMs: 5000,
+    },
+  );
+}
+
 /** Read-only bind of a file or directory (util-linux ≥ 2.27 applies ro to the bind itself). */
 export async function bindReadOnly(src: string, dst: string): Promise<void> {
   await must(["mount", "--bind", "-o", "ro", src, dst], { timeoutMs: 5000 });

@@ -17,7 +17,8 @@ export interface BedWorker {
   /** Directory for ControlPath sockets (sshArgs(w, { mux: true })); closed by stop(). */
   controlDir: string;
   home: string;
-  /** Per-worker project root on the fleet's tmpfs, owned by the worker user. */
+  /** Per-worker project root on the fleet's tmpfs (or on a tmpfs of its own: `rootSize`), owned
+   * by the worker user. */
   remoteRoot: string;
   /** PID of the sshd listener (changes on startWorker). */
   sshdPid: number;
@@ -39,6 +40,9 @@ export interface WorkerSpec {
   priority?: number;
   /** taskset CPU list for the worker's sshd and every session (e.g. "0" = a one-core worker). */
   cpus?: string;
+  /** A dedicated tmpfs of this size as the worker's remote_root (a mount `size=`, e.g. "64m"),
+   * so its disk can fill up without touching the other workers' (disk-space tests). */
+  rootSize?: string;
 }
 
 export interface FleetOptions {

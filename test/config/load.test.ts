@@ -138,3 +138,66 @@ test("workers: false skips workers.toml entirely (the hook's path)", () => {
   expect(skipped.issues).toEqual([]);
   expect(loadConfig({ env: env() }).issues).toHaveLength(1);
 });
+
+describe("disk settings", () => {
+  test("defaults: min_free_gb 10, no budget, and the [gc] policy", () => {
+    writeFileSync(join(cfgDir, "workers.toml"), '[[workers]]\nid = "a"\nhost = "h"\n');
+    const { config, workers, issues } = loadConfig({ env: env() });
+    expect(issues).toEqual([]);
+    expect(workers[0]).toMatchObject({ min_free_gb: 10, max_disk_gb: 0 });
+    expect(config.gc).toEqual({
+      auto: true,
+      keep_recent_h: 2,
+      critical_free_gb: 2,
+      gc_headroom_gb: 5,
+      trim_incremental_after_d: 3,
+      census_interval_h: 6,
+      new_copy_reserve_gb: 2,
+    });
+  });
+
+  test("decimals are accepted, so a small test disk can have a floor in MB", () => {
+    writeFileSync(
+      join(cfgDir, "workers.toml"),
+      '[[workers]]\nid = "a"\nhost = "h"\nmin_free_gb = 0.02\nmax_disk_gb = 0.5\n',
+    );
+    writeFileSync(
+      join(cfgDir, "config.toml"),
+      "[gc]\nauto = false\nkeep_recent_h = 0.5\ngc_headroom_gb = 0.01\ncensus_interval_h = 0.25\n",
+    );
+    const { config, workers, issues } = loadConfig({ env: env() });
+    expect(issues).toEqual([]);
+    expect(workers[0]).toMatchObject({ min_free_gb: 0.02, max_disk_gb: 0.5 });
+    expect(config.gc).toMatchObject({
+      auto: false,
+      keep_recent_h: 0.5,
+      gc_headroom_gb: 0.01,
+      census_interval_h: 0.25,
+    });
+  });
+
+  test("bad values name file, line and key", () => {
+    const workersFile = join(cfgDir, "workers.toml");
+    writeFileSync(workersFile, '[[workers]]\nid = "a"\nhost = "h"\nmin_free_gb = -1\n');
+    const configFile = join(cfgDir, "config.toml");
+    writeFileSync(configFile, "[gc]\nkeep_recent_h = 2\ncensus_interval_h = 0\nkeep_recnt_h = 1\n");
+    const { config, workers, issues } = loadConfig({ env: env() });
+    expect(workers).toEqual([]); // a broken worker entry is dropped, as for any other key
+    expect(config.gc.census_interval_h).toBe(6);
+    expect(issues.map((i) => [i.file, i.line, i.key])).toEqual([
+      [configFile, 3, "gc.census_interval_h"],
+      [configFile, 4, "gc.keep_recnt_h"],
+      [workersFile, 4, "workers[0].min_free_gb"],
+    ]);
+    expect(issues[1]?.hint).toContain("keep_recent_h");
+  });
+
+  test("a project file cannot change the GC policy", () => {
+    const proj = join(dir, "p4");
+    mkdirSync(join(proj, ".rch"), { recursive: true });
+    writeFileSync(join(proj, ".rch", "config.toml"), "[gc]\nauto = false\n");
+    const { config, issues } = loadConfig({ projectRoot: proj, env: env() });
+    expect(config.gc.auto).toBe(true);
+    expect(issues[0]).toMatchObject({ line: 1, key: "gc" });
+  });
+});

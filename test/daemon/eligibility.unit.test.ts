@@ -143,3 +143,56 @@ describe("runtime state only the daemon knows", () => {
     expect(orderCandidates(FLEETS.single!, { preferredWorkers: [] })).toMatchObject({ ok: true });
   });
 });
+
+describe("disk space (runtime input from heartbeats)", () => {
+  const GB = 1024 * 1024; // kB
+  const rt = (reserveKb = 0, now = Date.now()) => ({ now, diskMaxAgeMs: 60_000, reserveKb: () => reserveKb });
+  const req = { tags: [] };
+  const one = () => {
+    const fleet = idleFleet([worker({ id: "w1", min_free_gb: 10 })]);
+    return { fleet, st: fleet.get("w1")! };
+  };
+
+  test("below min_free_gb: refused, the reason names the disk, free space and the floor", () => {
+    const { fleet, st } = one();
+    st.disk = { availKb: 0.4 * GB, totalKb: 500 * GB, at: Date.now() };
+    expect(ineligible(st, req, rt())).toBe("is short of disk space (0.4 GB free, min_free_gb 10)");
+    expect(pickWorker(fleet.list(), spec({ preferredWorkers: [], tags: [] }), undefined, rt())).toEqual({
+      kind: "none",
+      reason: "no eligible worker (w1 is short of disk space (0.4 GB free, min_free_gb 10))",
+    });
+    // The dry run has no heartbeats: it shows the worker; the real run then says why not.
+    expect(orderCandidates([st.config], { preferredWorkers: [] })).toMatchObject({ ok: true });
+    // Without the runtime input the rule is what it was.
+    expect(ineligible(st, req)).toBeUndefined();
+  });
+
+  test("room for the project's copy counts when it is not on the worker yet", () => {
+    const { st } = one();
+    st.disk = { availKb: 11 * GB, totalKb: 500 * GB, at: Date.now() };
+    expect(ineligible(st, req, rt(0))).toBeUndefined();
+    expect(ineligible(st, req, rt(2 * GB))).toBe(
+      "is short of disk space (11 GB free, min_free_gb 10 + 2 GB for this project's copy)",
+    );
+  });
+
+  test("facts older than allowed never block; an ENOSPC mark blocks until cleared", () => {
+    const { st } = one();
+    const now = Date.now();
+    st.disk = { availKb: 0, totalKb: 500 * GB, at: now - 61_000 };
+    expect(ineligible(st, req, rt(0, now))).toBeUndefined();
+    st.diskFull = true;
+    expect(ineligible(st, req, rt(0, now))).toBe(
+      "is out of disk space (a build there failed for lack of space)",
+    );
+  });
+
+  test("decimal floors for small disks", () => {
+    const fleet = idleFleet([worker({ id: "w1", min_free_gb: 0.02 })]);
+    const st = fleet.get("w1")!;
+    st.disk = { availKb: 20_000, totalKb: 65_536, at: Date.now() };
+    expect(ineligible(st, req, rt())).toBe("is short of disk space (0.019 GB free, min_free_gb 0.02)");
+    st.disk = { availKb: 21_000, totalKb: 65_536, at: Date.now() };
+    expect(ineligible(st, req, rt())).toBeUndefined();
+  });
+});

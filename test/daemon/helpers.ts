@@ -27,6 +27,7 @@ export interface RchEnv {
   writeConfig(over?: {
     daemon?: Partial<Config["daemon"]>;
     ssh?: Partial<Config["ssh"]>;
+    gc?: Partial<Config["gc"]>;
     logLevel?: Config["general"]["log_level"];
   }): void;
   writeWorkers(toml: string): void;
@@ -75,10 +76,12 @@ export function makeEnv(fleet?: Fleet): RchEnv {
     writeConfig(over = {}) {
       Object.assign(config.daemon, FAST_DAEMON, over.daemon);
       Object.assign(config.ssh, { connect_timeout_s: 2 }, over.ssh);
+      Object.assign(config.gc, over.gc);
       const doc = {
         general: { socket_path: socket, log_level: over.logLevel ?? "debug" },
         daemon: config.daemon,
         ssh: config.ssh,
+        ...(over.gc ? { gc: config.gc } : {}),
       };
       writeFileSync(join(cfgDir, "config.toml"), stringify(doc));
     },

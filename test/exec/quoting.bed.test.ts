@@ -68,6 +68,8 @@ function target(e: RchEnv) {
       tags: [],
       remote_root: w.remoteRoot,
       enabled: true,
+      min_free_gb: 10,
+      max_disk_gb: 0,
     },
     defaultConfig().ssh,
   );

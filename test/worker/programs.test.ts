@@ -3,7 +3,14 @@
 import { expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { PROBE_PROGRAM, PULL_PROGRAM, RUN_PROGRAM, sendable } from "../../src/worker/programs.ts";
+import {
+  GC_PROGRAM,
+  HEARTBEAT_PROGRAM,
+  PROBE_PROGRAM,
+  PULL_PROGRAM,
+  RUN_PROGRAM,
+  sendable,
+} from "../../src/worker/programs.ts";
 import { run } from "../exec-scenarios/proc.ts";
 import { SHELLS } from "./harness.ts";
 
@@ -30,6 +37,8 @@ test("what rch sends is the program in the file, without its comment and blank l
     ["run.sh", RUN_PROGRAM],
     ["probe.sh", PROBE_PROGRAM],
     ["pull.sh", PULL_PROGRAM],
+    ["heartbeat.sh", HEARTBEAT_PROGRAM],
+    ["gc.sh", GC_PROGRAM],
   ] as const) {
     const text = file(name);
     expect(sent).toBe(sendable(text));
@@ -45,7 +54,8 @@ test("the check above notices a comment-like line inside a multi-line string", a
 });
 
 test("the programs are ASCII: the bytes on the wire do not depend on anyone's locale", () => {
-  for (const name of ["run.sh", "probe.sh", "pull.sh"]) expect(file(name)).toMatch(/^[\x20-\x7e\n]*$/);
+  for (const name of ["run.sh", "probe.sh", "pull.sh", "heartbeat.sh", "gc.sh"])
+    expect(file(name)).toMatch(/^[\x20-\x7e\n]*$/);
 });
 
 for (const shell of SHELLS) {

@@ -1,6 +1,7 @@
 // Text rendering of the daemon's status snapshot for `rch status` (pure: snapshot in, text out).
 import pc from "picocolors";
 import type { JobInfo, StatusSnapshot, WorkerStatus } from "../../protocol/status.ts";
+import { diskCell } from "./disk-view.ts";
 
 export function duration(ms: number): string {
   if (!Number.isFinite(ms) || ms < 0) return "-";
@@ -64,9 +65,13 @@ export function renderWorkers(s: StatusSnapshot): string {
     w.speed !== undefined ? w.speed.toFixed(1) : "-",
     String(w.priority),
     w.tags.join(",") || "-",
+    diskCell(w.disk, s.daemon.heartbeatIntervalS),
     w.lastError && w.health !== "ok" ? pc.dim(w.lastError.slice(0, 60)) : "",
   ]);
-  return table(["WORKER", "SLOTS", "HEALTH", "CIRCUIT", "LATENCY", "SPEED", "PRIO", "TAGS", ""], rows);
+  return table(
+    ["WORKER", "SLOTS", "HEALTH", "CIRCUIT", "LATENCY", "SPEED", "PRIO", "TAGS", "DISK", ""],
+    rows,
+  );
 }
 
 function shortProject(p: string): string {

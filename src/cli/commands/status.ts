@@ -1,4 +1,4 @@
-// rch status [--workers] [--jobs] [--stats] [--watch]: the daemon's view of the fleet. Status
+// rch status [--workers] [--jobs] [--stats] [--disk] [--watch]: the daemon's view of the fleet. Status
 // does not start the daemon: "not running" is the honest answer to "what is rchd doing?".
 import type { Command } from "commander";
 import { DaemonClient } from "../../client/admin.ts";
@@ -6,12 +6,14 @@ import type { StatusSnapshot } from "../../protocol/status.ts";
 import { action } from "../action.ts";
 import { CliError } from "../errors.ts";
 import type { Output } from "../output.ts";
+import { renderDisk } from "./disk-view.ts";
 import { renderJobs, renderOverview, renderStats, renderWorkers } from "./status-view.ts";
 
 interface StatusOpts {
   workers?: boolean;
   jobs?: boolean;
   stats?: boolean;
+  disk?: boolean;
   watch?: boolean;
   interval: string;
   recent: string;
@@ -21,18 +23,20 @@ export const NOT_RUNNING_EXIT = 3;
 
 function render(s: StatusSnapshot, o: StatusOpts): string {
   const parts: string[] = [];
-  const any = o.workers || o.jobs || o.stats;
+  const any = o.workers || o.jobs || o.stats || o.disk;
   if (!any) parts.push(renderOverview(s), renderWorkers(s));
   if (o.workers) parts.push(renderWorkers(s));
+  if (o.disk) parts.push(renderDisk(s));
   if (o.jobs) parts.push(renderJobs(s));
   if (o.stats) parts.push(renderStats(s));
   return parts.join("\n\n");
 }
 
 function pick(s: StatusSnapshot, o: StatusOpts): unknown {
-  if (!(o.workers || o.jobs || o.stats)) return s;
+  if (!(o.workers || o.jobs || o.stats || o.disk)) return s;
   return {
     ...(o.workers ? { workers: s.workers } : {}),
+    ...(o.disk ? { disk: s.workers.map((w) => ({ worker: w.id, ...w.disk })) } : {}),
     ...(o.jobs ? { jobs: s.jobs } : {}),
     ...(o.stats ? { stats: s.stats } : {}),
   };
@@ -106,6 +110,7 @@ export function registerStatus(program: Command): void {
     .option("--workers", "workers: slots, health, circuit, latency, speed")
     .option("--jobs", "active and recent jobs")
     .option("--stats", "totals, remote vs local, time saved, dedup hits")
+    .option("--disk", "workers' disks: free/total, rch's usage (census), copies, limits, last GC")
     .option("-w, --watch", "refresh in place until Ctrl-C")
     .option("--interval <seconds>", "refresh interval for --watch", "2")
     .option("--recent <n>", "how many recent jobs to show", "20")

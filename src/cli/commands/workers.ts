@@ -9,6 +9,7 @@ import { type ProbeResult, probeWorker } from "../../ssh/probe.ts";
 import { action } from "../action.ts";
 import { CliError } from "../errors.ts";
 import type { Output } from "../output.ts";
+import { addGcCommand } from "./workers-gc.ts";
 
 function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
@@ -101,4 +102,5 @@ export function registerWorkers(program: Command): void {
     .description("connectivity, latency, OS/arch and toolchain versions of workers")
     .option("--all", "probe every configured worker")
     .action(action(probe));
+  addGcCommand(workers);
 }

@@ -1,5 +1,5 @@
-// status, drain, enable, reload, shutdown, retire: the operator's requests (retire comes from a
-// newer rch client that found this daemon outdated).
+// status, drain, enable, reload, shutdown, retire, disk.refresh: the operator's requests (retire
+// comes from a newer rch client that found this daemon outdated).
 import type { RequestOf } from "../../protocol/requests.ts";
 import type { Response } from "../../protocol/responses.ts";
 import type { Conn, DaemonContext } from "../context.ts";
@@ -54,4 +54,13 @@ export function retire(ctx: DaemonContext, _conn: Conn, req: RequestOf<"retire">
   // Before the reply: once the client reads it, the socket and the lock are free for a successor.
   ctx.retire(req.reason);
   return { type: "ok", id: req.id, message: `rchd (pid ${process.pid}, ${ctx.build.id}) is handing over` };
+}
+
+export function diskRefresh(ctx: DaemonContext, _conn: Conn, req: RequestOf<"disk.refresh">): Response {
+  const known = req.workerIds.filter((w) => ctx.fleet.get(w));
+  for (const w of known) {
+    ctx.health.checkNow(w);
+    ctx.disk.refresh(w);
+  }
+  return { type: "ok", id: req.id, message: `re-reading the disk of ${known.join(", ") || "no worker"}` };
 }

@@ -3,7 +3,7 @@
 import type { RequestOf, RequestType } from "../../protocol/requests.ts";
 import type { Response } from "../../protocol/responses.ts";
 import type { Conn, DaemonContext } from "../context.ts";
-import { drain, enable, reload, retire, shutdown, status } from "./admin.ts";
+import { diskRefresh, drain, enable, reload, retire, shutdown, status } from "./admin.ts";
 import { benchmark } from "./benchmark.ts";
 import { follow } from "./follow.ts";
 import { hello } from "./hello.ts";
@@ -34,4 +34,5 @@ export const handlers: { [T in RequestType]: Handler<T> } = {
   shutdown,
   retire,
   benchmark,
+  "disk.refresh": diskRefresh,
 };
