@@ -35,6 +35,8 @@ async function main(): Promise<void> {
       tags: [],
       remote_root: w.remoteRoot,
       enabled: true,
+      min_free_gb: 0,
+      max_disk_gb: 0,
     };
     const ssh = sshArgv(sshTarget(worker, defaultConfig().ssh));
     const copy = `${w.remoteRoot}/bench-copy`;

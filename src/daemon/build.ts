@@ -1,10 +1,7 @@
-// Assembles the daemon's state from the configuration and the store, and implements the
-// context's actions (reload, status). Separate from daemon.ts so the lifecycle (locks, socket,
-// signals) and the state stay small enough to read on their own.
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { clientIdFile } from "../config/identity.ts";
 import { loadConfig } from "../config/load.ts";
-import { stateDir, userConfigFile, workersFile } from "../config/paths.ts";
+import { userConfigFile, workersFile } from "../config/paths.ts";
+import { smallText } from "../config/smallFile.ts";
 import { formatIssue } from "../config/validate.ts";
 import type { BuildIdentity } from "../protocol/build.ts";
 import type { DaemonPaths } from "../protocol/paths.ts";
@@ -37,7 +34,7 @@ function clientIdReader(): () => string | undefined {
     if (id !== undefined || Date.now() - lookedAt < 60_000) return id;
     lookedAt = Date.now();
     try {
-      id = readFileSync(join(stateDir(), "client-id"), "utf8").trim() || undefined;
+      id = smallText(clientIdFile())?.trim() || undefined;
     } catch {
       // not made yet
     }

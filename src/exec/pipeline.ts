@@ -185,8 +185,13 @@ async function follow(attachment: Attachment, report: ExecReporter, t0: number):
 /** `signal`: what rch received, which a cancellation that came before the remote start lacks. */
 function toOutcome(r: JobResult, signal: number | undefined): JobOutcome {
   switch (r.kind) {
-    case "exit":
-      return { kind: "remote", exitCode: r.exitCode, remoteMs: r.remoteMs };
+    case "exit": // diskFull: the daemon keeps builds off that worker until it has space again
+      return {
+        kind: "remote",
+        exitCode: r.exitCode,
+        remoteMs: r.remoteMs,
+        ...(r.diskFull ? { diskFull: true } : {}),
+      };
     case "cancelled": // followers must not inherit our 128+N: they build for themselves
       return { kind: "cancelled", signal: signal ?? r.signal };
     case "fallback":

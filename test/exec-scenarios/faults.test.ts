@@ -213,6 +213,8 @@ describe("fallback lines name the real cause", () => {
         tags: [],
         remote_root: w.remoteRoot,
         enabled: true,
+        min_free_gb: 0,
+        max_disk_gb: 0,
       };
       const target: SshTarget = {
         worker,
