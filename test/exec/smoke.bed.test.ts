@@ -1,7 +1,7 @@
 // Smoke test of the compiled binary against a one-worker fleet: `rch exec -- cargo build` on a
 // small crate gives what a local `cargo build` gives (exit code, output, a binary that runs the
 // same), really runs on the worker, and a no-change rebuild skips the sync. Plus the workers CLI.
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import {
   chmodSync,
   cpSync,
@@ -18,6 +18,9 @@ import { type Fleet, startFleet } from "../bed/fleet.ts";
 import { must, run } from "../bed/proc.ts";
 import { setLoginShell } from "../bed/system.ts";
 import { ensureBinary, type RchEnv, rchEnv } from "./bedEnv.ts";
+
+// Compiled rch against a real worker and real cargo builds.
+setDefaultTimeout(120_000);
 
 let fleet: Fleet;
 let env: RchEnv;
