@@ -30,7 +30,7 @@ describe("worker failures", () => {
       const rch = await sc.rch(["make"]);
       const local = await sc.local(["make"]);
       expectFellBack(rch);
-      expect(rch.ms).toBeLessThan(15_000);
+      expect(rch.ms).toBeLessThan(30_000); // no hang (1–3 s here): the command deadline is 90 s
       expectSameOutput(sc, rch, local, { fellBack: true });
       expectSameTree(sc, TREE.make);
     } finally {
@@ -75,7 +75,7 @@ describe("worker failures", () => {
       const rch = await sc.rch(["make", "-B"]);
       const local = await sc.local(["make", "-B"]);
       expectFellBack(rch, /host key/i);
-      expect(rch.ms).toBeLessThan(15_000);
+      expect(rch.ms).toBeLessThan(30_000); // no hang (1–3 s here): the command deadline is 90 s
       expectSameOutput(sc, rch, local, { fellBack: true });
       expectSameTree(sc, TREE.make);
     } finally {
