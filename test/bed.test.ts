@@ -9,6 +9,7 @@ import { type BedWorker, type Fleet, rsyncRsh, sshArgs, startFleet } from "./bed
 import { pidsOfUids, run } from "./bed/proc.ts";
 import { mountsUnder } from "./bed/system.ts";
 import { reapStale, teardown } from "./bed/teardown.ts";
+import { cleanUp } from "./support/cleanup.ts";
 
 // Users, mounts, sshd processes and ssh sessions: 0.1–0.5 s a step here, several times that on a
 // slow machine.
@@ -25,12 +26,14 @@ beforeAll(async () => {
   console.log(`fleet ${fleet.id}: 3 workers up in ${(performance.now() - t0).toFixed(0)} ms`);
 });
 
-afterAll(async () => {
-  await fleet?.stop();
-  // A failed reaping test must not leave its fleet (sshd, user, tmpfs) behind.
-  crashedChild?.kill("SIGKILL");
-  if (crashedDir && existsSync(crashedDir)) await teardown(crashedDir);
-});
+afterAll(() =>
+  cleanUp(
+    () => fleet?.stop(),
+    // A failed reaping test must not leave its fleet (sshd, user, tmpfs) behind.
+    () => crashedChild?.kill("SIGKILL"),
+    () => crashedDir && existsSync(crashedDir) && teardown(crashedDir),
+  ),
+);
 
 const ssh = (w: BedWorker, cmd: string, mux = true) => run(["ssh", ...sshArgs(w, { mux }), cmd]);
 

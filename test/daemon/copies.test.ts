@@ -2,6 +2,7 @@
 // another build's fresh outputs): a real daemon over its socket, simulated workers.
 import { afterAll, afterEach, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import type { Lease, Selection } from "../../src/protocol/selector.ts";
+import { cleanUp } from "../support/cleanup.ts";
 import {
   admin,
   type DaemonProc,
@@ -36,10 +37,12 @@ beforeAll(async () => {
 afterEach(() => {
   for (const c of open.splice(0)) c.close();
 });
-afterAll(async () => {
-  await daemon?.stop();
-  rch?.cleanup();
-});
+afterAll(() =>
+  cleanUp(
+    () => daemon?.stop(),
+    () => rch?.cleanup(),
+  ),
+);
 
 function client() {
   const c = selector(rch);

@@ -10,6 +10,7 @@ import { AttachAbandonedError } from "../../src/client/attach.ts";
 import type { Lease, Selection } from "../../src/protocol/selector.ts";
 import { type Fleet, sshArgs, startFleet } from "../bed/fleet.ts";
 import { run } from "../bed/proc.ts";
+import { cleanUp } from "../support/cleanup.ts";
 import {
   admin,
   type DaemonProc,
@@ -35,11 +36,13 @@ beforeAll(async () => {
   daemon = await startDaemon(rch);
 });
 
-afterAll(async () => {
-  await daemon?.stop();
-  await fleet?.stop();
-  rch?.cleanup();
-});
+afterAll(() =>
+  cleanUp(
+    () => daemon?.stop(),
+    () => fleet?.stop(),
+    () => rch?.cleanup(),
+  ),
+);
 
 class Sink extends Writable {
   chunks: Buffer[] = [];

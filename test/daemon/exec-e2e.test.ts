@@ -14,6 +14,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { type Fleet, startFleet } from "../bed/fleet.ts";
+import { cleanUp } from "../support/cleanup.ts";
 import { ensureRchBuilt, repoRoot } from "../support/rch-binary.ts";
 import { admin, makeEnv, type RchEnv, stopByPidFile, waitFor } from "./helpers.ts";
 
@@ -41,12 +42,14 @@ beforeAll(async () => {
   chmodSync(shared, 0o777);
 }, 300_000); // ensureRchBuilt may have to build dist/rch
 
-afterAll(async () => {
-  if (rch) await stopByPidFile(rch);
-  await fleet?.stop();
-  rch?.cleanup();
-  if (shared) rmSync(shared, { recursive: true, force: true });
-});
+afterAll(() =>
+  cleanUp(
+    () => rch && stopByPidFile(rch),
+    () => fleet?.stop(),
+    () => rch?.cleanup(),
+    () => shared && rmSync(shared, { recursive: true, force: true }),
+  ),
+);
 
 /** A fresh copy of the make-c fixture, a run log the worker users may append to, and gates for
  * `make slow GATE=…` (the build pauses until the test opens its gate). */

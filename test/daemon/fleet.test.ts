@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import type { Selection } from "../../src/protocol/selector.ts";
 import { type Fleet, startFleet } from "../bed/fleet.ts";
+import { cleanUp } from "../support/cleanup.ts";
 import {
   admin,
   type DaemonProc,
@@ -41,11 +42,13 @@ beforeAll(async () => {
   );
 });
 
-afterAll(async () => {
-  await daemon?.stop();
-  await fleet?.stop();
-  rch?.cleanup();
-});
+afterAll(() =>
+  cleanUp(
+    () => daemon?.stop(),
+    () => fleet?.stop(),
+    () => rch?.cleanup(),
+  ),
+);
 
 const remote = { kind: "remote", exitCode: 0, remoteMs: 5 } as const;
 

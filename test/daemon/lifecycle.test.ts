@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { spawn } from "bun";
 import { PROTOCOL_VERSION } from "../../src/protocol/requests.ts";
 import { type Fleet, startFleet } from "../bed/fleet.ts";
+import { cleanUp } from "../support/cleanup.ts";
 import {
   admin,
   BUN,
@@ -34,17 +35,17 @@ beforeAll(async () => {
   fleet = await startFleet({ workers: 2, toolchains: ["cc"] });
 }, 120_000);
 
-afterEach(async () => {
-  for (const d of daemons.splice(0)) await d.kill();
-  for (const rch of envs.splice(0)) {
-    await stopByPidFile(rch, "SIGKILL"); // auto-started daemons are not our children
-    rch.cleanup();
-  }
-});
+afterEach(() =>
+  cleanUp(
+    ...daemons.splice(0).map((d) => () => d.kill()),
+    ...envs.splice(0).flatMap((rch) => [
+      () => stopByPidFile(rch, "SIGKILL"), // auto-started daemons are not our children
+      () => rch.cleanup(),
+    ]),
+  ),
+);
 
-afterAll(async () => {
-  await fleet?.stop();
-});
+afterAll(() => fleet?.stop());
 
 function env(): RchEnv {
   const rch = makeEnv(fleet);

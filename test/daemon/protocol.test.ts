@@ -6,6 +6,7 @@ import { createConnection, type Socket } from "node:net";
 import { dirname } from "node:path";
 import { PROTOCOL_VERSION } from "../../src/protocol/requests.ts";
 import { freePort } from "../bed/system.ts";
+import { cleanUp } from "../support/cleanup.ts";
 import {
   admin,
   type DaemonProc,
@@ -36,10 +37,12 @@ beforeAll(async () => {
   daemon = await startDaemon(rch, ["--no-heartbeat"]);
 });
 
-afterAll(async () => {
-  await daemon?.stop();
-  rch?.cleanup();
-});
+afterAll(() =>
+  cleanUp(
+    () => daemon?.stop(),
+    () => rch?.cleanup(),
+  ),
+);
 
 /** A raw line-level client: write lines, read reply lines. */
 async function raw(): Promise<{

@@ -10,6 +10,7 @@ import { sshTarget } from "../../src/ssh/options.ts";
 import { runRemote } from "../../src/ssh/remote.ts";
 import { type Fleet, startFleet } from "../bed/fleet.ts";
 import { run } from "../bed/proc.ts";
+import { cleanUp } from "../support/cleanup.ts";
 import { ensureBinary, type RchEnv, rchEnv } from "./bedEnv.ts";
 
 let fleet: Fleet;
@@ -31,8 +32,10 @@ afterAll(async () => {
     if (v === undefined) delete process.env[k];
     else process.env[k] = v;
   }
-  env?.cleanup();
-  await fleet?.stop();
+  await cleanUp(
+    () => env?.cleanup(),
+    () => fleet?.stop(),
+  );
 });
 
 const nasty = fc.constantFrom(

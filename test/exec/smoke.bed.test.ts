@@ -17,6 +17,7 @@ import { join } from "node:path";
 import { type Fleet, startFleet } from "../bed/fleet.ts";
 import { must, run } from "../bed/proc.ts";
 import { setLoginShell } from "../bed/system.ts";
+import { cleanUp } from "../support/cleanup.ts";
 import { ensureBinary, type RchEnv, rchEnv } from "./bedEnv.ts";
 
 // Compiled rch against a real worker and real cargo builds.
@@ -43,10 +44,12 @@ beforeAll(async () => {
   cpSync(src, viaRch, { recursive: true });
   cpSync(src, local, { recursive: true });
 }, 180_000);
-afterAll(async () => {
-  env?.cleanup();
-  await fleet?.stop();
-});
+afterAll(() =>
+  cleanUp(
+    () => env?.cleanup(),
+    () => fleet?.stop(),
+  ),
+);
 
 const normalize = (text: string, root: string) =>
   text.replaceAll(root, "<root>").replace(/in \d+\.\d+s/g, "in <t>");
