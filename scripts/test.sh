@@ -22,8 +22,11 @@ step "typescript" tsc --noEmit -p .
 step "shellcheck (worker programs)" shellcheck -s sh src/worker/*.sh
 step "build" bun run build
 
+# Bun 1.4.5 ignores `[test] timeout` in bunfig.toml, so the default budget is given here. It is the
+# ceiling for a test without its own; slow files also set theirs (setDefaultTimeout or per test), so
+# `bun test <file>` without this flag behaves the same.
 log=$(mktemp)
-bun test 2>&1 | tee "$log"
+bun test --timeout "${RCH_TEST_TIMEOUT_MS:-120000}" 2>&1 | tee "$log"
 test_rc=${PIPESTATUS[0]}
 pass=$(grep -Eo '^ *[0-9]+ pass$' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
 fail=$(grep -Eo '^ *[0-9]+ fail$' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)

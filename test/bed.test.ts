@@ -1,16 +1,24 @@
 // Smoke tests of the real SSH test bed (test/bed): sshd workers on 127.0.0.1 as throwaway users.
 // Needs root plus openssh-server/openssh-client/rsync; without them startFleet throws and the
 // suite fails (it never skips: CI must notice a broken bed).
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "smol-toml";
 import { type BedWorker, type Fleet, rsyncRsh, sshArgs, startFleet } from "./bed/fleet.ts";
 import { pidsOfUids, run } from "./bed/proc.ts";
 import { mountsUnder } from "./bed/system.ts";
-import { reapStale } from "./bed/teardown.ts";
+import { reapStale, teardown } from "./bed/teardown.ts";
+import { cleanUp } from "./support/cleanup.ts";
+
+// Users, mounts, sshd processes and ssh sessions: 0.1–0.5 s a step here, several times that on a
+// slow machine.
+setDefaultTimeout(60_000);
 
 let fleet: Fleet;
+/** The "crashed" owner of the last test and the fleet it made, until the test has seen it reaped. */
+let crashedChild: ReturnType<typeof Bun.spawn> | undefined;
+let crashedDir: string | undefined;
 
 beforeAll(async () => {
   const t0 = performance.now();
@@ -18,9 +26,14 @@ beforeAll(async () => {
   console.log(`fleet ${fleet.id}: 3 workers up in ${(performance.now() - t0).toFixed(0)} ms`);
 });
 
-afterAll(async () => {
-  await fleet?.stop();
-});
+afterAll(() =>
+  cleanUp(
+    () => fleet?.stop(),
+    // A failed reaping test must not leave its fleet (sshd, user, tmpfs) behind.
+    () => crashedChild?.kill("SIGKILL"),
+    () => crashedDir && existsSync(crashedDir) && teardown(crashedDir),
+  ),
+);
 
 const ssh = (w: BedWorker, cmd: string, mux = true) => run(["ssh", ...sshArgs(w, { mux }), cmd]);
 
@@ -128,14 +141,20 @@ test("a fleet whose owner process died is reaped by the next start", async () =>
     ],
     { stdout: "pipe", stderr: "inherit" },
   );
-  const reader = child.stdout.getReader();
-  const { value } = await reader.read();
-  const crashed = JSON.parse(new TextDecoder().decode(value)) as { dir: string; uid: number; user: string };
+  crashedChild = child;
+  // Its one line, however the pipe splits it.
+  let line = "";
+  for await (const chunk of child.stdout) {
+    line += new TextDecoder().decode(chunk);
+    if (line.includes("\n")) break;
+  }
+  const crashed = JSON.parse(line) as { dir: string; uid: number; user: string };
+  crashedDir = crashed.dir;
   child.kill("SIGKILL"); // a crash: no stop(), the sshd stays behind
   await child.exited;
   expect(pidsOfUids([crashed.uid]).length).toBeGreaterThan(0);
   // Another test process starting a fleet right now may reap it first: wait for it to be gone.
-  const end = Date.now() + 10_000;
+  const end = Date.now() + 30_000;
   while (existsSync(crashed.dir) && Date.now() < end) {
     await reapStale();
     if (existsSync(crashed.dir)) await Bun.sleep(50);
@@ -144,4 +163,5 @@ test("a fleet whose owner process died is reaped by the next start", async () =>
   expect((await run(["getent", "passwd", crashed.user])).code).toBe(2);
   expect(mountsUnder(crashed.dir)).toEqual([]);
   expect(existsSync(crashed.dir)).toBe(false);
+  crashedDir = undefined;
 });

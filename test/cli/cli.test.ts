@@ -1,17 +1,24 @@
 // The CLI as users run it: the compiled binary, global flags, config commands, classify.
-import { beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ensureRchBuilt } from "../support/rch-binary.ts";
 
+// Each test starts the compiled rch a few times (≈10–60 ms each; several times that on a slow machine).
+setDefaultTimeout(30_000);
+
 let rch: string;
 beforeAll(async () => {
-  rch = await ensureRchBuilt();
-});
+  rch = await ensureRchBuilt(); // may have to build dist/rch first
+}, 300_000);
+
+/** Every sandbox lives under one dir, removed whatever the tests did. */
+const scratch = mkdtempSync(join(tmpdir(), "rch-cli-"));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 function sandbox() {
-  const root = mkdtempSync(join(tmpdir(), "rch-cli-"));
+  const root = mkdtempSync(join(scratch, "s-"));
   const cfg = join(root, "cfg");
   const proj = join(root, "proj");
   mkdirSync(cfg);

@@ -9,6 +9,8 @@ let dir: string;
 let cfgDir: string;
 const env = () => ({ RCH_CONFIG_DIR: cfgDir }) as NodeJS.ProcessEnv;
 
+// Test files share one process: whatever RCH_CONFIG_DIR was before, it is put back.
+const savedConfigDir = process.env.RCH_CONFIG_DIR;
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), "rch-config-"));
   cfgDir = join(dir, "cfg");
@@ -16,7 +18,8 @@ beforeEach(() => {
   process.env.RCH_CONFIG_DIR = cfgDir;
 });
 afterEach(() => {
-  delete process.env.RCH_CONFIG_DIR;
+  if (savedConfigDir === undefined) delete process.env.RCH_CONFIG_DIR;
+  else process.env.RCH_CONFIG_DIR = savedConfigDir;
   rmSync(dir, { recursive: true, force: true });
 });
 

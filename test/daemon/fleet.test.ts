@@ -1,7 +1,8 @@
 // Health, slots and selection against real loopback sshd workers (test/bed) and a real daemon.
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import type { Selection } from "../../src/protocol/selector.ts";
 import { type Fleet, startFleet } from "../bed/fleet.ts";
+import { cleanUp } from "../support/cleanup.ts";
 import {
   admin,
   type DaemonProc,
@@ -15,6 +16,10 @@ import {
   waitFor,
 } from "./helpers.ts";
 
+// A fleet, a daemon started from source, ssh heartbeats: seconds here, several times that on a
+// slow machine.
+setDefaultTimeout(60_000);
+
 let fleet: Fleet;
 let rch: RchEnv;
 let daemon: DaemonProc;
@@ -27,17 +32,23 @@ beforeAll(async () => {
   rch = makeEnv(fleet);
   rch.writeWorkers(fleet.workersToml((w) => ({ tags: w.id === "w1" ? ["fast", "ssd"] : ["ssd"] })));
   daemon = await startDaemon(rch);
-  await waitFor("first heartbeats", async () => {
-    const s = await admin(rch).status(0);
-    return s.workers.every((w) => w.health === "ok");
-  });
+  await waitFor(
+    "first heartbeats",
+    async () => {
+      const s = await admin(rch).status(0);
+      return s.workers.every((w) => w.health === "ok");
+    },
+    30_000,
+  );
 });
 
-afterAll(async () => {
-  await daemon?.stop();
-  await fleet?.stop();
-  rch?.cleanup();
-});
+afterAll(() =>
+  cleanUp(
+    () => daemon?.stop(),
+    () => fleet?.stop(),
+    () => rch?.cleanup(),
+  ),
+);
 
 const remote = { kind: "remote", exitCode: 0, remoteMs: 5 } as const;
 
@@ -62,34 +73,29 @@ test("heartbeats record latency over the ssh master", async () => {
   }
 });
 
-test("a killed worker's circuit opens within the heartbeat budget, and it recovers by itself", async () => {
+test("a killed worker's circuit opens after exactly the threshold of failed heartbeats, and it recovers by itself", async () => {
   const a = admin(rch);
-  const t0 = Date.now();
+  const circuit = async () => (await a.status(0)).workers.find((w) => w.id === "w3")!.circuit;
   await fleet.stopWorker("w3");
-  // budget: threshold (2) × interval (1 s) + one probe
-  await waitFor(
-    "circuit open",
-    async () => (await a.status(0)).workers.find((w) => w.id === "w3")!.circuit === "open",
-    5000,
-  );
-  const openedAfter = Date.now() - t0;
-  expect(openedAfter).toBeLessThan(4000);
+  // threshold (2) × interval (1 s) + one probe: ~2 s. The bound only catches a hang; the count of
+  // failures before it opened is read from the daemon's log below.
+  await waitFor("circuit open", async () => (await circuit()) === "open", 15_000);
   expect(await workerOf({ forcedWorker: "w3" })).toMatch(/^local: .*w3 circuit (open|half-open)/);
   for (let i = 0; i < 6; i++) expect(await workerOf({ projectRoot: `/p/c${i}` })).not.toBe("w3");
   await fleet.startWorker("w3");
-  const t1 = Date.now();
   // cool-down (1 s) → half-open → one successful heartbeat → closed
-  await waitFor(
-    "circuit closed",
-    async () => (await a.status(0)).workers.find((w) => w.id === "w3")!.circuit === "closed",
-    5000,
-  );
-  expect(Date.now() - t1).toBeLessThan(4000);
+  await waitFor("circuit closed", async () => (await circuit()) === "closed", 15_000);
   expect(await workerOf({ forcedWorker: "w3" })).toBe("w3");
   a.close();
   await waitFor("the circuit log lines", () => /worker w3: circuit half-open → closed/.test(daemon.log()));
-  expect(daemon.log()).toMatch(/worker w3: circuit closed → open/);
-}, 20_000);
+  const w3 = daemon
+    .log()
+    .split("\n")
+    .filter((l) => l.includes("worker w3: "));
+  const opened = w3.findIndex((l) => l.includes("circuit closed → open"));
+  expect(w3[opened]).toContain("after 2 failure(s)");
+  expect(w3[opened - 1]).toContain("heartbeat failed (1/2)");
+});
 
 test("slots never exceed total_slots under 50 concurrent clients", async () => {
   const total: Record<string, number> = { w1: 4, w2: 4, w3: 2 };
@@ -132,7 +138,7 @@ test("slots never exceed total_slots under 50 concurrent clients", async () => {
   expect(overDaemon).toBe(0);
   expect(await usedSlots(rch)).toEqual({ w1: 0, w2: 0, w3: 0 });
   expect(daemon.log()).not.toContain("SlotInvariantError");
-}, 30_000);
+});
 
 test("all busy: waiters are served first come first served, then fall back after slot_wait_ms", async () => {
   // Two projects: two builds of one project could not share w3's copy of it (see copies.test.ts).
@@ -141,13 +147,21 @@ test("all busy: waiters are served first come first served, then fall back after
   );
   expect(holders.map((h) => h.kind)).toEqual(["worker", "worker"]);
   const order: string[] = [];
-  const waiters = ["A", "B"].map(async (name, i) => {
-    await Bun.sleep(i * 50); // A strictly before B
-    const s = await pick({ forcedWorker: "w3", projectRoot: `/p/${name}` });
-    order.push(name);
-    return s;
-  });
-  await Bun.sleep(300);
+  const ops = admin(rch);
+  const queued = async (n: number) =>
+    waitFor(`${n} queued`, async () => (await ops.status(0)).queue === n, 10_000);
+  // A is in the daemon's queue before B is even sent.
+  const waiters: Promise<Selection>[] = [];
+  for (const [i, name] of ["A", "B"].entries()) {
+    waiters.push(
+      pick({ forcedWorker: "w3", projectRoot: `/p/${name}` }).then((s) => {
+        order.push(name);
+        return s;
+      }),
+    );
+    await queued(i + 1);
+  }
+  ops.close();
   for (const h of holders) if (h.kind === "worker") await h.lease.release(remote);
   const [a, b] = await Promise.all(waiters);
   expect(order).toEqual(["A", "B"]);
@@ -159,7 +173,7 @@ test("all busy: waiters are served first come first served, then fall back after
   expect(late.kind === "local" && late.reason).toContain("stayed busy for 2000 ms");
   expect(Date.now() - t0).toBeGreaterThanOrEqual(1900);
   for (const s of [a!, b!]) if (s.kind === "worker") await s.lease.release(remote);
-}, 20_000);
+});
 
 test("project affinity routes a project's next job to the worker holding its warm copy", async () => {
   expect(await workerOf({ projectRoot: "/p/aff", forcedWorker: "w2" })).toBe("w2");
@@ -210,9 +224,10 @@ test("a drained worker gets nothing until enabled; drained state survives a rest
   await waitFor(
     "w1 healthy",
     async () => (await admin(rch).status(0)).workers.find((w) => w.id === "w1")!.health === "ok",
+    15_000,
   );
   expect(await workerOf({ forcedWorker: "w1" })).toBe("w1");
-}, 30_000);
+});
 
 test("benchmark yields a persisted speed score; status shows it", async () => {
   const r = await rchCli(rch, ["--format", "json", "workers", "benchmark", "w2"], 60_000);
@@ -225,9 +240,12 @@ test("benchmark yields a persisted speed score; status shows it", async () => {
   expect(text.stdout).toMatch(
     new RegExp(`w2\\s+[█░]+ 0/4\\s+ok\\s+closed\\s+[\\d.]+ ms\\s+${res!.speed.toFixed(1)}`),
   );
+  // Jobs of its own, so this test does not depend on what the tests before it ran.
+  const before = (await admin(rch).status(0)).stats.remoteJobs;
+  for (let i = 0; i < 2; i++) await workerOf({ projectRoot: `/p/bench${i}` });
   const jobs = await rchCli(rch, ["--format", "json", "status", "--jobs", "--stats"]);
   const j = JSON.parse(jobs.stdout);
-  expect(j.jobs.recent.length).toBeGreaterThan(0);
-  expect(j.stats.remoteJobs).toBeGreaterThan(100);
+  expect(j.jobs.recent.map((x: { project: string }) => x.project)).toContain("/p/bench1");
+  expect(j.stats.remoteJobs).toBeGreaterThanOrEqual(before + 2);
   expect(Object.keys(j)).toEqual(["jobs", "stats"]);
-}, 60_000);
+}, 120_000);

@@ -1,10 +1,12 @@
 // The socket boundary of a real daemon process: malformed input gets an error reply and the
 // daemon keeps serving; the protocol version is checked; only the owner can connect.
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { chmodSync, statSync } from "node:fs";
 import { createConnection, type Socket } from "node:net";
 import { dirname } from "node:path";
 import { PROTOCOL_VERSION } from "../../src/protocol/requests.ts";
+import { freePort } from "../bed/system.ts";
+import { cleanUp } from "../support/cleanup.ts";
 import {
   admin,
   type DaemonProc,
@@ -18,10 +20,15 @@ import {
   waitFor,
 } from "./helpers.ts";
 
+// A daemon started from source (and restarted once): seconds on a slow machine.
+setDefaultTimeout(60_000);
+
 let rch: RchEnv;
 let daemon: DaemonProc;
 
-const metricsPort = 20_000 + Math.floor(Math.random() * 20_000);
+// Free right now and below the ephemeral range (a random port up to 40,000 could be any outgoing
+// connection's, or another test's sshd).
+const metricsPort = freePort();
 
 beforeAll(async () => {
   rch = makeEnv();
@@ -30,10 +37,12 @@ beforeAll(async () => {
   daemon = await startDaemon(rch, ["--no-heartbeat"]);
 });
 
-afterAll(async () => {
-  await daemon?.stop();
-  rch?.cleanup();
-});
+afterAll(() =>
+  cleanUp(
+    () => daemon?.stop(),
+    () => rch?.cleanup(),
+  ),
+);
 
 /** A raw line-level client: write lines, read reply lines. */
 async function raw(): Promise<{
@@ -67,7 +76,8 @@ async function raw(): Promise<{
     send: (s) => socket.write(s),
     next: () =>
       new Promise((resolve, reject) => {
-        const t = setTimeout(() => reject(new Error("no reply within 3 s")), 3000);
+        // A no-hang bound: replies take milliseconds, a 13 MB line a few hundred on a slow machine.
+        const t = setTimeout(() => reject(new Error("no reply within 15 s")), 15_000);
         const take = (l: string) => {
           clearTimeout(t);
           resolve(JSON.parse(l) as Record<string, unknown>);
@@ -121,7 +131,7 @@ test("an over-long line is rejected without killing the connection", async () =>
   c.send(`${JSON.stringify({ type: "status", id: 10 })}\n`);
   expect(await c.next()).toMatchObject({ type: "status", id: 10 });
   c.close();
-}, 20_000);
+});
 
 test("a client of another protocol version is refused and disconnected", async () => {
   const c = await raw();

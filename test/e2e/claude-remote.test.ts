@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Fleet, startFleet } from "../bed/fleet.ts";
+import { cleanUp } from "../support/cleanup.ts";
 import { ensureRchBuilt } from "../support/rch-binary.ts";
 import { ensureClaude } from "./install.ts";
 import { startMockApi } from "./mock-api.ts";
@@ -43,13 +44,15 @@ beforeAll(async () => {
   };
 }, 300_000);
 
-afterAll(async () => {
-  if (base) {
-    await runProcess([rch, "daemon", "stop"], { env: { PATH, HOME: base, ...rchEnv }, timeoutMs: 15_000 });
-    rmSync(base, { recursive: true, force: true });
-  }
-  await fleet?.stop();
-});
+afterAll(() =>
+  cleanUp(
+    () =>
+      base &&
+      runProcess([rch, "daemon", "stop"], { env: { PATH, HOME: base, ...rchEnv }, timeoutMs: 15_000 }),
+    () => base && rmSync(base, { recursive: true, force: true }),
+    () => fleet?.stop(),
+  ),
+);
 
 test("Claude Code's Bash tool runs `make` on the worker through rch, with output and artifact back", async () => {
   const home = join(base, "home");

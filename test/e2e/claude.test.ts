@@ -5,7 +5,7 @@
 // RCH_LOCAL_ONLY=1 makes `rch exec` run the build locally, so the assertions hold with or
 // without a worker fleet (claude-remote.test.ts runs the same chain against a real worker).
 // Set RCH_E2E_RCH_BIN to test a prebuilt rch instead of `bun run build`.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import {
   existsSync,
   mkdirSync,
@@ -29,6 +29,9 @@ import {
   runClaude,
   writeJson,
 } from "./run-claude.ts";
+
+// Each test runs a whole Claude Code session (1–2 s here; its own deadline is 30 s).
+setDefaultTimeout(90_000);
 
 const PATH = "/usr/local/bin:/usr/bin:/bin";
 const MAKE_OUTPUT = "hello-from-make";

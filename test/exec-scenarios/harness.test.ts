@@ -9,7 +9,8 @@ import { normalize } from "./normalize.ts";
 import { disposeAll } from "./scenario.ts";
 import { diffTrees, snapshot } from "./tree.ts";
 
-setDefaultTimeout(60_000);
+// Real cargo, cmake and bun builds, twice each: the cargo test alone takes ~10 s here.
+setDefaultTimeout(120_000);
 afterAll(disposeAll);
 
 /** Runs argv locally in both copies (the "rch" copy stands in for rch), one after the other as

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, expect } from "bun:test";
 import { existsSync, readdirSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { type Fleet, startFleet, type WorkerSpec } from "../bed/fleet.ts";
+import { cleanUp } from "../support/cleanup.ts";
 import { FALLBACK_RE, type NormalizeOptions, normalize, splitRchLines } from "./normalize.ts";
 import { describeProcs, type Outcome, type ProcInfo, processes, waitEmpty } from "./proc.ts";
 import { rchBinary } from "./rchbin.ts";
@@ -21,10 +22,14 @@ export function useFleet(specs: WorkerSpec[]): { readonly fleet: Fleet } {
     await rchBinary();
     fleet = await startFleet({ workers: specs });
   }, 240_000);
-  afterAll(async () => {
-    await fleet?.stop();
-    disposeAll();
-  });
+  // Scenarios first (their rch processes, ControlMasters and dirs), then the fleet; each runs
+  // even if the other throws.
+  afterAll(() =>
+    cleanUp(
+      () => disposeAll(),
+      () => fleet?.stop(),
+    ),
+  );
   return {
     get fleet(): Fleet {
       if (!fleet) throw new Error("fleet not started (beforeAll failed)");

@@ -33,11 +33,18 @@ describe("local edits during a remote build survive", () => {
 
   test("a source the build rewrites and a source it only reads keep the local edits", async () => {
     sc = await scenario({ fixture: "make-c", fleet: bed.fleet });
-    const running = await sc.startRch(["make", "slowbuild", "SLEEP=2"]);
-    expect(await waitRemoteFile(sc, "started.flag", 20_000)).toBe(true);
-    // Another agent edits while the worker sleeps: after the sync-up, before the build's writes.
-    writeFileSync(join(sc.rchDir, "src", "main.c"), mainEdited);
-    writeFileSync(join(sc.rchDir, "src", "gen.h"), genEdited);
+    // The remote build waits at the gate until the edits are made: after the sync-up, before the
+    // build's own writes, whatever the speed of this machine.
+    const gate = join(sc.shm, "gate");
+    const running = await sc.startRch(["make", "slowbuild", "SLEEP=60", `GATE=${gate}`]);
+    try {
+      expect(await waitRemoteFile(sc, "started.flag", 20_000)).toBe(true);
+      // Another agent edits while the worker waits.
+      writeFileSync(join(sc.rchDir, "src", "main.c"), mainEdited);
+      writeFileSync(join(sc.rchDir, "src", "gen.h"), genEdited);
+    } finally {
+      writeFileSync(gate, "");
+    }
     const rch = await running.done;
     expect(rch.code).toBe(0);
     expectRanRemotely(sc, rch, ["calc", "out/report.txt"]);

@@ -10,19 +10,32 @@ import { sshTarget } from "../../src/ssh/options.ts";
 import { runRemote } from "../../src/ssh/remote.ts";
 import { type Fleet, startFleet } from "../bed/fleet.ts";
 import { run } from "../bed/proc.ts";
+import { cleanUp } from "../support/cleanup.ts";
 import { ensureBinary, type RchEnv, rchEnv } from "./bedEnv.ts";
 
 let fleet: Fleet;
 let env: RchEnv;
 let rch: string;
+const savedEnv = {
+  RCH_CACHE_DIR: process.env.RCH_CACHE_DIR,
+  RCH_SSH_CONFIG: process.env.RCH_SSH_CONFIG,
+};
 
 beforeAll(async () => {
   [fleet, rch] = await Promise.all([startFleet({ workers: 1, toolchains: ["cc"] }), ensureBinary()]);
   env = rchEnv(fleet);
 }, 180_000);
 afterAll(async () => {
-  env?.cleanup();
-  await fleet?.stop();
+  // target() points rch's ssh layer (which reads process.env) at this file's dirs; test files
+  // share one process, so the next file must get the environment back as it was.
+  for (const [k, v] of Object.entries(savedEnv)) {
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
+  await cleanUp(
+    () => env?.cleanup(),
+    () => fleet?.stop(),
+  );
 });
 
 const nasty = fc.constantFrom(

@@ -9,8 +9,13 @@ import { diffTrees, readSnapshot, writeSnapshot } from "../../src/transfer/snaps
 
 const dir = mkdtempSync("/tmp/rch-snap-");
 const cache = mkdtempSync("/tmp/rch-snapc-");
+// The snapshot store reads RCH_CACHE_DIR. Test files share one process: put it back afterwards,
+// or every later file would see a cache dir that no longer exists.
+const savedCacheDir = process.env.RCH_CACHE_DIR;
 process.env.RCH_CACHE_DIR = cache;
 afterAll(() => {
+  if (savedCacheDir === undefined) delete process.env.RCH_CACHE_DIR;
+  else process.env.RCH_CACHE_DIR = savedCacheDir;
   rmSync(dir, { recursive: true, force: true });
   rmSync(cache, { recursive: true, force: true });
 });
