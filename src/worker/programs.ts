@@ -4,6 +4,7 @@
 import probe from "./probe.sh" with { type: "text" };
 import pull from "./pull.sh" with { type: "text" };
 import run from "./run.sh" with { type: "text" };
+import slots from "./slots.sh" with { type: "text" };
 
 /**
  * The program as sent: without its comment-only and blank lines, which are for the people reading
@@ -28,3 +29,6 @@ export const PROBE_PROGRAM: string = sendable(probe);
 
 /** The remote end of the in-tree files' pull: rsync's server, then the list's removal (pull.sh). */
 export const PULL_PROGRAM: string = sendable(pull);
+
+/** Counts the worker's held slots, names their holders and the workstations waiting (slots.sh). */
+export const SLOTS_PROGRAM: string = sendable(slots);
