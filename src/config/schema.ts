@@ -117,6 +117,8 @@ export const workerSchema = v.object({
   tags: v.optional(strList, []),
   remote_root: v.optional(str, "~/.cache/rch/projects"),
   enabled: v.optional(bool, true),
+  /** When other workstations share this worker: this one never holds more of its slots. */
+  max_share: v.optional(posInt),
 });
 
 export type WorkerConfig = v.InferOutput<typeof workerSchema>;

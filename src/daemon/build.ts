@@ -1,6 +1,7 @@
 // Assembles the daemon's state from the configuration and the store, and implements the
 // context's actions (reload, status). Separate from daemon.ts so the lifecycle (locks, socket,
 // signals) and the state stay small enough to read on their own.
+import { clientIdentity } from "../config/identity.ts";
 import { loadConfig } from "../config/load.ts";
 import { userConfigFile, workersFile } from "../config/paths.ts";
 import { formatIssue } from "../config/validate.ts";
@@ -12,6 +13,7 @@ import type { DaemonContext } from "./context.ts";
 import { createCore } from "./core.ts";
 import { HealthMonitor, type Probe } from "./health.ts";
 import type { Logger } from "./log.ts";
+import { sshCounter } from "./slotwatch.ts";
 
 export interface BuildOptions {
   build: BuildIdentity;
@@ -45,12 +47,16 @@ export interface BuiltContext extends DaemonContext {
 export function buildContext(o: BuildOptions): BuiltContext {
   const loaded = loadConfig();
   let health: HealthMonitor | undefined;
+  const me = clientIdentity(loaded.config.general.client_name);
   const core = createCore({
     daemon: loaded.config.daemon,
     dbPath: o.paths.db,
     log: o.log,
     leaseTtlMs: o.leaseTtlMs,
     suspect: (id) => health?.checkNow(id),
+    clientId: me.id,
+    // Shared workers' slot counts go over ssh like heartbeats; none when those are simulated.
+    ...(o.probe ? {} : { counts: sshCounter(() => ctx.config.ssh, me) }),
   });
   const { store, history, fleet, scheduler } = core;
   let stopping = false;
@@ -74,6 +80,7 @@ export function buildContext(o: BuildOptions): BuiltContext {
     configIssues: loaded.issues.map(formatIssue),
     fleet,
     scheduler,
+    slots: core.slots,
     get health() {
       return health!;
     },

@@ -10,6 +10,7 @@ import type { HealthMonitor } from "./health.ts";
 import type { History } from "./history.ts";
 import type { Logger } from "./log.ts";
 import type { Scheduler } from "./scheduler.ts";
+import type { SlotWatch } from "./slotwatch.ts";
 import type { Store } from "./store.ts";
 
 /** One client connection as handlers see it. */
@@ -39,6 +40,8 @@ export interface DaemonContext {
   readonly fleet: Fleet;
   readonly scheduler: Scheduler;
   readonly health: HealthMonitor;
+  /** Slot counts of workers shared with other workstations. */
+  readonly slots: SlotWatch;
   readonly store: Store;
   readonly history: History;
   readonly log: Logger;

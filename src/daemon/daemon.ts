@@ -56,6 +56,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     }) as SocketListener<unknown>;
   } catch (e) {
     ctx.health.stop();
+    ctx.slots.stop();
     ctx.store.close();
     lock.release();
     throw e;
@@ -132,6 +133,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   watcher.close();
   metrics?.stop();
   ctx.health.stop();
+  ctx.slots.stop();
   server.stop(true); // also drops connected clients: their leases die with this daemon anyway
   if (!retired) removeDaemonFiles(paths);
   ctx.store.close();
