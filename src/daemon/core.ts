@@ -3,7 +3,6 @@
 // (re)loaded worker list is applied (persisted speed scores and drained flags join new workers).
 // buildContext adds health checks, config reloads and status on top; tests build this alone,
 // in-process, with no socket or ssh (and give the slot counts a probe of their own).
-import { clientId } from "../config/identity.ts";
 import type { Config, WorkerConfig } from "../config/schema.ts";
 import { Fleet } from "./fleet.ts";
 import { History } from "./history.ts";
@@ -21,8 +20,8 @@ export interface CoreOptions {
   leaseTtlMs: number;
   /** A job failed before its command started on this worker (rchd: check its health now). */
   suspect?: (workerId: string) => void;
-  /** This installation's client id; default: the one in the state dir (made on first use). */
-  clientId?: string;
+  /** This installation's client id (config/identity.ts): its builds' notes on shared workers. */
+  clientId: string;
   /** Counts shared workers' slots (rchd: slots.sh over ssh); absent: no counts. */
   counts?: CountProbe;
   /** Timers and randomness of the slot counts (tests). */
@@ -49,7 +48,7 @@ export function createCore(o: CoreOptions): Core {
   const history = new History(store, o.daemon.history_max_jobs);
   const fleet = new Fleet(o.daemon);
   const leases = new Leases(fleet, o.leaseTtlMs);
-  const me = o.clientId ?? clientId();
+  const me = o.clientId;
   const scheduler = new Scheduler({
     fleet,
     leases,

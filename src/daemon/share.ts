@@ -101,12 +101,10 @@ export function applyFull(
   st.share.busyAt = now;
 }
 
-/** The worker has no flock(1): its builds take no locks, so only our own leases count there. */
+/** The worker has no flock(1): its builds take no locks, so only our own leases count there,
+ * as before slots were shared (no contention mode either: nobody could be seen waiting). */
 export function applyNoFlock(st: WorkerState): void {
-  const s = st.share;
-  s.flock = false;
-  s.external = 0;
-  s.holders = [];
+  Object.assign(st.share, newShare(), { flock: false });
 }
 
 /** Forgets a count older than two heartbeat intervals. */
