@@ -39,6 +39,8 @@ export interface WorkerSpec {
   priority?: number;
   /** taskset CPU list for the worker's sshd and every session (e.g. "0" = a one-core worker). */
   cpus?: string;
+  /** System commands missing from the sessions' PATH (e.g. ["flock"]: a worker without it). */
+  withoutCommands?: string[];
 }
 
 export interface FleetOptions {
