@@ -44,6 +44,8 @@ export function createDaemonSelector(opts: ClientOptions = {}): FleetService {
               ...(req.sharedCopy ? { sharedCopy: true } : {}),
               tags: req.tags ?? [],
             },
+            ...(req.waitMs !== undefined ? { waitMs: Math.max(0, Math.round(req.waitMs)) } : {}),
+            ...(req.retry ? { retry: true } : {}),
           },
           selectResponse,
           selectTimeout(),

@@ -152,6 +152,8 @@ export const workerSchema = v.object({
   min_free_gb: v.optional(nonNeg, 10),
   /** Budget for everything rch keeps under remote_root (0: none), enforced by GC. GiB. */
   max_disk_gb: v.optional(nonNeg, 0),
+  /** When other workstations share this worker: this one never holds more of its slots. */
+  max_share: v.optional(posInt),
 });
 
 export type WorkerConfig = v.InferOutput<typeof workerSchema>;

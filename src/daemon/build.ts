@@ -1,7 +1,9 @@
-import { clientIdFile } from "../config/identity.ts";
+// Assembles the daemon's state from the configuration and the store, and implements the
+// context's actions (reload, status). Separate from daemon.ts so the lifecycle (locks, socket,
+// signals) and the state stay small enough to read on their own.
+import { clientIdentity } from "../config/identity.ts";
 import { loadConfig } from "../config/load.ts";
 import { userConfigFile, workersFile } from "../config/paths.ts";
-import { smallText } from "../config/smallFile.ts";
 import { formatIssue } from "../config/validate.ts";
 import type { BuildIdentity } from "../protocol/build.ts";
 import type { DaemonPaths } from "../protocol/paths.ts";
@@ -12,6 +14,7 @@ import { createCore } from "./core.ts";
 import { DiskKeeper, type GcRunner } from "./disk.ts";
 import { HealthMonitor, type Probe } from "./health.ts";
 import type { Logger } from "./log.ts";
+import { sshCounter } from "./slotwatch.ts";
 
 export interface BuildOptions {
   build: BuildIdentity;
@@ -22,24 +25,6 @@ export interface BuildOptions {
   probe?: Probe;
   /** Replaces gc.sh over ssh. */
   runGc?: GcRunner;
-}
-
-/** This installation's id (`<state dir>/client-id`, made once by rch exec): the copies' stamps
- * name it, so the census can tell this workstation's copies from others'. Admission asks on every
- * select, so the file is read once found, and looked for at most once a minute until then. */
-function clientIdReader(): () => string | undefined {
-  let id: string | undefined;
-  let lookedAt = Number.NEGATIVE_INFINITY;
-  return () => {
-    if (id !== undefined || Date.now() - lookedAt < 60_000) return id;
-    lookedAt = Date.now();
-    try {
-      id = smallText(clientIdFile())?.trim() || undefined;
-    } catch {
-      // not made yet
-    }
-    return id;
-  };
 }
 
 function ring(size: number) {
@@ -66,6 +51,7 @@ export function buildContext(o: BuildOptions): BuiltContext {
   const loaded = loadConfig();
   let health: HealthMonitor | undefined;
   let disk: DiskKeeper | undefined;
+  const me = clientIdentity(loaded.config.general.client_name);
   const core = createCore({
     daemon: loaded.config.daemon,
     dbPath: o.paths.db,
@@ -74,6 +60,9 @@ export function buildContext(o: BuildOptions): BuiltContext {
     suspect: (id) => health?.checkNow(id),
     runtime: (spec) => disk?.runtime(spec),
     diskFull: (id) => disk?.markFull(id),
+    clientId: me.id,
+    // Shared workers' slot counts go over ssh like heartbeats; none when those are simulated.
+    ...(o.probe ? {} : { counts: sshCounter(() => ctx.config.ssh, me) }),
   });
   const { store, history, fleet, scheduler } = core;
   let stopping = false;
@@ -98,6 +87,7 @@ export function buildContext(o: BuildOptions): BuiltContext {
     configIssues: loaded.issues.map(formatIssue),
     fleet,
     scheduler,
+    slots: core.slots,
     get health() {
       return health!;
     },
@@ -170,7 +160,7 @@ export function buildContext(o: BuildOptions): BuiltContext {
     log: o.log,
     config: () => ctx.config,
     warmWorker: (project) => scheduler.warmWorker(project),
-    clientId: clientIdReader(),
+    clientId: () => me.id,
     onSpace: () => scheduler.queue.serve(),
     ...(o.runGc ? { runGc: o.runGc } : {}),
   });

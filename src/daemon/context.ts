@@ -11,6 +11,7 @@ import type { HealthMonitor } from "./health.ts";
 import type { History } from "./history.ts";
 import type { Logger } from "./log.ts";
 import type { Scheduler } from "./scheduler.ts";
+import type { SlotWatch } from "./slotwatch.ts";
 import type { Store } from "./store.ts";
 
 /** One client connection as handlers see it. */
@@ -41,6 +42,8 @@ export interface DaemonContext {
   readonly scheduler: Scheduler;
   readonly health: HealthMonitor;
   readonly disk: DiskKeeper;
+  /** Slot counts of workers shared with other workstations. */
+  readonly slots: SlotWatch;
   readonly store: Store;
   readonly history: History;
   readonly log: Logger;

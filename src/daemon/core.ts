@@ -1,7 +1,8 @@
 // The daemon's selection core without its lifecycle: the SQLite store, job history, fleet, leases
-// and the scheduler, wired as rchd wires them, and how a (re)loaded worker list is applied
-// (persisted speed scores and drained flags join new workers). buildContext adds health checks,
-// config reloads and status on top; tests build this alone, in-process, with no socket or ssh.
+// and the scheduler, wired as rchd wires them, the slot counts of shared workers, and how a
+// (re)loaded worker list is applied (persisted speed scores and drained flags join new workers).
+// buildContext adds health checks, config reloads and status on top; tests build this alone,
+// in-process, with no socket or ssh (and give the slot counts a probe of their own).
 import type { Config, WorkerConfig } from "../config/schema.ts";
 import type { Runtime } from "../protocol/eligible.ts";
 import type { JobSpec } from "../protocol/requests.ts";
@@ -10,6 +11,7 @@ import { History } from "./history.ts";
 import { Leases } from "./leases.ts";
 import type { Logger } from "./log.ts";
 import { Scheduler } from "./scheduler.ts";
+import { type CountProbe, type Schedule, SlotWatch } from "./slotwatch.ts";
 import { Store } from "./store.ts";
 
 export interface CoreOptions {
@@ -24,6 +26,13 @@ export interface CoreOptions {
   runtime?: (spec: JobSpec) => Runtime | undefined;
   /** A build failed with ENOSPC on this worker (rchd: disk.ts). */
   diskFull?: (workerId: string) => void;
+  /** This installation's client id (config/identity.ts): its builds' notes on shared workers. */
+  clientId: string;
+  /** Counts shared workers' slots (rchd: slots.sh over ssh); absent: no counts. */
+  counts?: CountProbe;
+  /** Timers and randomness of the slot counts (tests). */
+  countSchedule?: Schedule;
+  random?: () => number;
 }
 
 export interface Core {
@@ -32,6 +41,7 @@ export interface Core {
   fleet: Fleet;
   leases: Leases;
   scheduler: Scheduler;
+  slots: SlotWatch;
   /** Applies a worker list; new workers get their persisted speed and drained state. */
   applyWorkers(
     workers: readonly WorkerConfig[],
@@ -44,6 +54,7 @@ export function createCore(o: CoreOptions): Core {
   const history = new History(store, o.daemon.history_max_jobs);
   const fleet = new Fleet(o.daemon);
   const leases = new Leases(fleet, o.leaseTtlMs);
+  const me = o.clientId;
   const scheduler = new Scheduler({
     fleet,
     leases,
@@ -53,6 +64,18 @@ export function createCore(o: CoreOptions): Core {
     suspect: (id) => o.suspect?.(id),
     runtime: (spec) => o.runtime?.(spec),
     diskFull: (id) => o.diskFull?.(id),
+    clientId: me,
+    onWaiting: () => slots.kick(),
+  });
+  const slots: SlotWatch = new SlotWatch({
+    fleet,
+    me,
+    probe: o.counts,
+    waiting: () => scheduler.queue.length,
+    serve: () => scheduler.queue.serve(),
+    log: o.log,
+    ...(o.countSchedule ? { schedule: o.countSchedule } : {}),
+    ...(o.random ? { random: o.random } : {}),
   });
   return {
     store,
@@ -60,8 +83,11 @@ export function createCore(o: CoreOptions): Core {
     fleet,
     leases,
     scheduler,
+    slots,
     applyWorkers(workers, daemonCfg) {
       const { added, removed } = fleet.update(workers, daemonCfg);
+      slots.unwatch(removed);
+      slots.watch(added);
       const speeds = new Map(store.speeds().map((s) => [s.workerId, s]));
       const drained = new Set(store.drained());
       for (const id of added) {

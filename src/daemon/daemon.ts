@@ -57,6 +57,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   } catch (e) {
     ctx.health.stop();
     ctx.disk.stop();
+    ctx.slots.stop();
     ctx.store.close();
     lock.release();
     throw e;
@@ -134,6 +135,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   metrics?.stop();
   ctx.health.stop();
   ctx.disk.stop();
+  ctx.slots.stop();
   server.stop(true); // also drops connected clients: their leases die with this daemon anyway
   if (!retired) removeDaemonFiles(paths);
   ctx.store.close();

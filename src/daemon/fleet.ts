@@ -4,6 +4,7 @@
 import type { Config, WorkerConfig } from "../config/schema.ts";
 import type { HealthState, WorkerStatus } from "../protocol/status.ts";
 import { Circuit } from "./circuit.ts";
+import { newShare, type ShareState } from "./share.ts";
 import type { SpeedRecord } from "./store.ts";
 
 export interface WorkerState {
@@ -30,6 +31,8 @@ export interface WorkerState {
    * taken after that which shows space. */
   diskFull?: boolean;
   diskFullAt?: number;
+  /** What other workstations hold there (share.ts). */
+  share: ShareState;
 }
 
 function sameConnection(a: WorkerConfig, b: WorkerConfig): boolean {
@@ -77,6 +80,7 @@ export class Fleet {
         used: old?.used ?? 0,
         copyUse: 0,
         drained: old?.drained ?? false,
+        share: newShare(),
         ...(old?.speed ? { speed: old.speed } : {}),
       });
       if (old) removed.push(config.id); // connection changed: restart its heartbeat loop
@@ -133,6 +137,10 @@ export class Fleet {
       s.speed = st.speed.speed;
       s.speedMeasuredAt = st.speed.measuredAt;
     }
+    s.slotsExternal = st.share.external;
+    s.holders = st.share.holders.map((h) => ({ ...h }));
+    if (st.share.flock !== undefined) s.sharing = st.share.flock;
+    if (c.max_share !== undefined) s.maxShare = c.max_share;
     return s;
   }
 }

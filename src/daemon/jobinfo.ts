@@ -47,5 +47,6 @@ export function describeOutcome(o: JobOutcomeMsg): string {
   if (o.kind === "remote") return `exit ${o.exitCode} in ${Math.round(o.remoteMs)} ms`;
   if (o.kind === "local") return `ran locally (exit ${o.exitCode}): ${o.reason}`;
   if (o.kind === "cancelled") return `cancelled (signal ${o.signal})`;
+  if (o.kind === "worker-full") return `worker full (${o.held} slot(s) held); asking again`;
   return `failed before start: ${o.reason}`;
 }

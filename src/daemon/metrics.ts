@@ -42,6 +42,12 @@ export function renderMetrics(s: StatusSnapshot, sel: SelectionTimings): string 
     w.map((x) => [{ worker: x.id }, x.usedSlots]),
   );
   metric(
+    "rch_worker_slots_external",
+    "gauge",
+    "Slots held by other workstations' builds, as last counted.",
+    w.map((x) => [{ worker: x.id }, x.slotsExternal ?? 0]),
+  );
+  metric(
     "rch_worker_up",
     "gauge",
     "1 when the last heartbeat succeeded.",

@@ -3,6 +3,8 @@
 // wait queue). Handlers are thin adapters around these methods.
 import type { WorkerConfig } from "../config/schema.ts";
 import type { Runtime } from "../protocol/eligible.ts";
+import { ineligible } from "../protocol/eligible.ts";
+import { fullReason } from "../protocol/holders.ts";
 import type { JobOutcomeMsg, JobSpec } from "../protocol/requests.ts";
 import type { JobInfo } from "../protocol/status.ts";
 import { Copies, type CopyClaim, type CopyMode } from "./copies.ts";
@@ -13,6 +15,7 @@ import { dedupKey, type Job, Jobs } from "./jobs.ts";
 import type { LeaseRecord, Leases } from "./leases.ts";
 import type { Logger } from "./log.ts";
 import { pickWithCopies } from "./select.ts";
+import { applyFull, fullOfOthers } from "./share.ts";
 import type { Store } from "./store.ts";
 import { WaitQueue } from "./waitq.ts";
 
@@ -41,6 +44,10 @@ export interface SchedulerDeps {
   runtime?(spec: JobSpec): Runtime | undefined;
   /** A build on this worker failed for lack of disk space there (ENOSPC). */
   diskFull?(workerId: string): void;
+  /** This installation's client id (its builds' notes on shared workers carry it). */
+  clientId: string;
+  /** A request started waiting in the queue (the slot counts then run faster: slotwatch.ts). */
+  onWaiting?(): void;
 }
 
 export class Scheduler {
@@ -66,8 +73,10 @@ export class Scheduler {
     waitMs: number,
     connId: number,
     dedup: boolean,
+    retry = false,
   ): SelectResult | Promise<SelectResult> {
-    this.d.history.bump("total_jobs");
+    // A retry is the same build asking again after its worker turned out full: not a new request.
+    if (!retry) this.d.history.bump("total_jobs");
     // Without a source state the job can only be matched later, by claim().
     if (dedup && spec.sourceState !== "") {
       const leader = this.jobs.followable(dedupKey(spec));
@@ -111,6 +120,7 @@ export class Scheduler {
         return true;
       }
       const lease = this.d.leases.grant(pick.state, job.id, root, connId);
+      if (pick.state.share.grants > 0) pick.state.share.grants--; // contention mode: one per count
       this.copies.use(root, lease.workerId);
       if (leadsNow) this.copies.take(root, lease.workerId, lease.id, mode); // available: see `copies`
       job.state = "running";
@@ -128,7 +138,7 @@ export class Scheduler {
     };
     if (place()) return immediate!;
     if (waitMs <= 0) {
-      local("all eligible workers are busy");
+      local(this.busyReason(spec, undefined));
       return immediate!;
     }
     return new Promise<SelectResult>((resolve) => {
@@ -144,11 +154,13 @@ export class Scheduler {
           },
           onTimeout: () => {
             cancels.delete(cancel);
-            local(`all eligible workers stayed busy for ${waitMs} ms`);
+            local(this.busyReason(spec, waitMs));
           },
         },
         waitMs,
+        retry, // it lost a race for a slot it was offered: it keeps its turn
       );
+      this.d.onWaiting?.();
       cancels.add(() => {
         cancel();
         this.jobs.abandon(job, "the leader went away while waiting for a slot");
@@ -205,6 +217,16 @@ export class Scheduler {
     return settle(got);
   }
 
+  /** Why a request found no slot: the workers other workstations fill, when there are such. */
+  private busyReason(spec: JobSpec, waitedMs: number | undefined): string {
+    const eligible = this.d.fleet.list().filter((st) => ineligible(st, spec) === undefined);
+    const full = fullOfOthers(eligible, Date.now());
+    if (full.length) return fullReason(full);
+    return waitedMs === undefined
+      ? "all eligible workers are busy"
+      : `all eligible workers stayed busy for ${waitedMs} ms`;
+  }
+
   /** The daemon sent this job's client to build locally: its followers do the same. */
   private runsLocally(job: Job, lease: LeaseRecord | undefined, reason: string): void {
     this.jobs.abandon(job, `the leader runs locally: ${reason}`);
@@ -256,6 +278,12 @@ export class Scheduler {
       // No result: nothing for the timing history, and followers build for themselves.
       h.bump("abandoned_jobs");
       if (job) this.jobs.abandon(job, `the leader was cancelled (signal ${outcome.signal})`);
+    } else if (outcome.kind === "worker-full") {
+      // Other workstations hold every slot: the worker is fine (no failure, no health check),
+      // and what its answer says is the freshest count there is. The client asks again.
+      const st = this.d.fleet.get(lease.workerId);
+      if (st) applyFull(st, outcome.held, outcome.holders, this.d.clientId, Date.now());
+      if (job) this.jobs.abandon(job, `${lease.workerId} was full`);
     } else {
       h.bump("local_jobs");
       if (outcome.kind === "failed-before-start") {
@@ -272,7 +300,8 @@ export class Scheduler {
         `job ${lease.jobId}: ${where}: ${describeOutcome(outcome)}${job?.attached ? ` (+${job.attached} followers)` : ""}`,
       );
     }
-    if (job) h.record(jobInfo(job, lease, outcome));
+    // A full worker's attempt is not a job of its own: the retry that follows is.
+    if (job && outcome.kind !== "worker-full") h.record(jobInfo(job, lease, outcome));
     this.queue.serve();
     return true;
   }

@@ -6,7 +6,8 @@
 //    not short of disk space by their last heartbeat (free >= min_free_gb + room for this
 //    project's copy when it is not there yet; see disk.ts). The rule lives in
 //    src/protocol/eligible.ts, shared with the dry run.
-// 2. Among eligible workers with a free slot (used < total_slots) — those whose copy of this
+// 2. Among eligible workers with a free slot (share.ts freeSlots: total_slots minus our leases and
+//    other workstations' builds, within max_share and contention mode) — those whose copy of this
 //    project other builds are using come after every other (see copies.ts for who may share a
 //    copy; an identical build follows the running one instead, see jobs.ts):
 //    - if any of the request's preferred_workers has a free slot, only those are considered;
@@ -15,6 +16,7 @@
 //      speed:    `rch workers benchmark` score (100 = the reference machine; unmeasured = 100)
 //      priority: workers.toml priority (default 100)
 //      free/total: an idle worker scores double a full one, so load spreads across the fleet
+//                (free counts other workstations' builds too)
 //      warm:     this project's last successful remote run was on this worker (its copy is warm);
 //                a warm worker wins unless another is ≥ 1.5× better on the other factors
 //    - the highest score wins; ties go to fewer used slots, then lower latency, then id order.
@@ -24,6 +26,7 @@ import { ineligible, noEligibleReason, type Runtime } from "../protocol/eligible
 import type { JobSpec } from "../protocol/requests.ts";
 import type { Copies, CopyMode } from "./copies.ts";
 import type { Fleet, WorkerState } from "./fleet.ts";
+import { freeSlots } from "./share.ts";
 
 export const WARM_BONUS = 1.5;
 export const DEFAULT_SPEED = 100;
@@ -36,7 +39,7 @@ export type Pick =
 export function score(st: WorkerState, warm: boolean): number {
   const c = st.config;
   const speed = st.speed?.speed ?? DEFAULT_SPEED;
-  const free = Math.max(0, c.total_slots - st.used) / c.total_slots;
+  const free = Math.max(0, c.total_slots - st.used - st.share.external) / c.total_slots;
   return (speed / 100) * (Math.max(c.priority, 1) / 100) * (0.5 + 0.5 * free) * (warm ? WARM_BONUS : 1) * 100;
 }
 
@@ -62,10 +65,11 @@ export function pickWorker(
   let bestPreferred = false;
   let bestFreeCopy = false;
   const wantPreferred = job.preferredWorkers.length > 0;
+  const now = Date.now();
   for (const st of workers) {
     if (ineligible(st, job, rt) !== undefined) continue;
     eligible++;
-    if (st.used >= st.config.total_slots) continue;
+    if (freeSlots(st, now) <= 0) continue;
     if (st.copyUse === 2) continue;
     const freeCopy = st.copyUse === 0;
     // A free copy beats a busy one, then a preferred worker beats the rest, then the score.

@@ -22,15 +22,17 @@ export class WaitQueue {
     return this.entries.length;
   }
 
-  /** Enqueues; returns a cancel function (for a client that disconnects while waiting). */
-  add(waiter: Waiter, waitMs: number): () => void {
+  /** Enqueues (at the head when `front`); returns a cancel function (for a client that
+   * disconnects while waiting). */
+  add(waiter: Waiter, waitMs: number, front = false): () => void {
     const entry: Entry = {
       waiter,
       timer: setTimeout(() => {
         if (this.remove(entry)) waiter.onTimeout();
       }, waitMs),
     };
-    this.entries.push(entry);
+    if (front) this.entries.unshift(entry);
+    else this.entries.push(entry);
     return () => {
       if (this.remove(entry)) clearTimeout(entry.timer);
     };

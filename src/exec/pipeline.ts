@@ -2,6 +2,7 @@
 // local run whenever anything before the remote start fails (or the connection drops mid-build).
 
 import { AttachAbandonedError } from "../client/attach.ts";
+import { type FullWorker, fullReason, parseNote } from "../protocol/holders.ts";
 import type { Attachment, FleetService, JobOutcome, Lease, TimingStore } from "../protocol/selector.ts";
 import { signalNumber } from "../ssh/proc.ts";
 import { ABORTED, untilAborted } from "./abortable.ts";
@@ -117,18 +118,67 @@ async function pipeline(inp: PipelineInput): Promise<number> {
       report.fallback(result.reason);
       return local(inp, timings, plan.family.kind, plan.root);
     case "attach": // remotePart follows attachments itself; never reached
+    case "full": // remotePart turns a last full worker into a fallback; never reached
       return local(inp, timings, plan.family.kind, plan.root);
   }
 }
 
+/** A build that keeps finding its workers full stops asking after this many tries, whatever
+ * its deadline (each try is a daemon answer plus one ssh round trip). */
+const MAX_FULL_TRIES = 50;
+
+/**
+ * Selection, then the build on the leased worker. The daemon counts other workstations' builds
+ * only as well as its last look at the worker: when the worker turns out full after all (another
+ * workstation took the slot meanwhile), the lease goes back with what the worker said, and the
+ * build asks again — at the head of the daemon's queue — until slot_wait_ms after its first
+ * request. Only then does it run locally, with one line naming the full workers and who fills
+ * them. Past the deadline it asks once more without waiting: another worker may be free.
+ */
 async function remotePart(
   plan: ExecPlan,
   fleet: FleetService,
   guard: SignalGuard,
   report: ExecReporter,
-  onLease: (l: Lease) => void,
+  onLease: (l: Lease | undefined) => void,
 ): Promise<JobResult> {
   const t0 = performance.now();
+  const deadline = t0 + plan.config.daemon.slot_wait_ms;
+  const full = new Map<string, FullWorker>();
+  let pastDeadline = 0;
+  for (let tries = 0; ; tries++) {
+    const waitMs = tries === 0 ? undefined : Math.max(0, deadline - performance.now());
+    const r = await once(plan, fleet, guard, report, t0, waitMs, tries > 0);
+    if (r.lease) onLease(r.lease);
+    if (r.result.kind !== "full") return r.result;
+    const { worker, holders } = r.result;
+    // Its session took nothing on the worker: the lease goes back now, with the worker's count.
+    await r.lease?.release({ kind: "worker-full", held: holders.length, holders });
+    onLease(undefined);
+    full.set(worker, fullWorker(worker, r.lease?.worker.total_slots ?? holders.length, holders, plan));
+    report.detail(`${worker} is full (${holders.length} slot(s) held): asking for a slot again`);
+    if (waitMs === 0) pastDeadline++;
+    if (pastDeadline >= 2 || tries + 1 >= MAX_FULL_TRIES) {
+      return { kind: "fallback", reason: fullReason([...full.values()]) };
+    }
+  }
+}
+
+function fullWorker(id: string, total: number, holders: string[], plan: ExecPlan): FullWorker {
+  const others = holders.map(parseNote).filter((n) => n.client !== plan.identity.id);
+  return { id, total, others: others.length, names: [...new Set(others.map((n) => n.name))] };
+}
+
+/** One selection and, with a lease, one remote job. */
+async function once(
+  plan: ExecPlan,
+  fleet: FleetService,
+  guard: SignalGuard,
+  report: ExecReporter,
+  t0: number,
+  waitMs: number | undefined,
+  retry: boolean,
+): Promise<{ result: JobResult; lease?: Lease }> {
   const selecting = fleet.select({
     projectRoot: plan.root,
     kind: plan.family.kind,
@@ -142,23 +192,24 @@ async function remotePart(
     ...(plan.switches.tags ? { tags: plan.switches.tags } : {}),
     // cargo's outputs are all in its target dir, which syncs leave alone and cargo locks.
     sharedCopy: !plan.family.trackInTree,
+    ...(waitMs !== undefined ? { waitMs } : {}),
+    ...(retry ? { retry } : {}),
   });
   // A wait in the daemon's queue ends with a signal; runPipeline then closes the connection,
   // which takes the request (or a lease granted meanwhile) off the daemon's books.
   const selection = await untilAborted(selecting, guard.controller.signal);
   if (selection === ABORTED || guard.received !== undefined) {
-    return { kind: "cancelled", signal: guard.received ?? 0 };
+    return { result: { kind: "cancelled", signal: guard.received ?? 0 } };
   }
-  if (selection.kind === "local") return { kind: "fallback", reason: selection.reason };
-  if (selection.kind === "attach") return follow(selection.attachment, report, t0);
+  if (selection.kind === "local") return { result: { kind: "fallback", reason: selection.reason } };
+  if (selection.kind === "attach") return { result: await follow(selection.attachment, report, t0) };
   const lease = selection.lease;
-  onLease(lease);
   report.detail(`worker: ${lease.worker.id} in ${(performance.now() - t0).toFixed(1)} ms`);
   const result = await runRemoteJob({
     ...(lease.claim ? { claim: (s: string) => lease.claim!(s) } : {}),
     ...(lease.onOutput ? { onOutput: (fd: 1 | 2, c: Uint8Array) => lease.onOutput!(fd, c) } : {}),
     plan,
-    worker: selection.lease.worker,
+    worker: lease.worker,
     report,
     abort: guard.controller.signal,
     onRunning: (run) => {
@@ -167,7 +218,10 @@ async function remotePart(
       if (run && guard.received !== undefined) void run.cancel(guard.received);
     },
   });
-  return result.kind === "attach" ? follow(result.attachment, report, t0) : result;
+  return {
+    result: result.kind === "attach" ? await follow(result.attachment, report, t0) : result,
+    lease,
+  };
 }
 
 /** Single-flight follower: the leader's output and exit code, or a local run if it gives up. */
@@ -198,5 +252,7 @@ function toOutcome(r: JobResult, signal: number | undefined): JobOutcome {
       return { kind: "failed-before-start", reason: r.reason };
     case "attach":
       return { kind: "failed-before-start", reason: "followed an identical job" }; // lease already ended
+    case "full": // remotePart released this lease already; never reached
+      return { kind: "worker-full", held: r.holders.length, holders: r.holders };
   }
 }

@@ -28,6 +28,10 @@ export type JobResult =
   /** An identical job (same source state) is already running: follow it instead. */
   | { kind: "attach"; attachment: Attachment }
   | { kind: "fallback"; reason: string }
+  /** Every slot of the worker was held (other workstations' builds): nothing ran, nothing was
+   * touched; the caller may ask its daemon for a slot again. `holders`: one note per held slot;
+   * `reason`: the line to give if it runs locally now. */
+  | { kind: "full"; worker: string; holders: string[]; reason: string }
   | { kind: "cancelled"; signal: number };
 
 export interface JobContext {
@@ -175,7 +179,9 @@ function notStarted(
   worker: string,
   tool: string,
 ): JobResult {
-  return { kind: "fallback", reason: notStartedReason(o.why, { worker, tool, detail: o.detail }) };
+  const reason = notStartedReason(o.why, { worker, tool, detail: o.detail });
+  if (o.why === "worker-full") return { kind: "full", worker, holders: o.holders ?? [], reason };
+  return { kind: "fallback", reason };
 }
 
 /** A session that ended before locking can only have ended before the build started. */

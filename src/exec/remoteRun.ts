@@ -23,7 +23,8 @@ import { PathRewriter } from "./rewrite.ts";
 export type { NotStartedWhy };
 
 export type RemoteOutcome =
-  | { kind: "not-started"; why: NotStartedWhy; detail: string }
+  /** holders: with worker-full, the notes of the builds holding the slots (one per slot). */
+  | { kind: "not-started"; why: NotStartedWhy; detail: string; holders?: string[] }
   | { kind: "finished"; exitCode: number; start: StartInfo; end: EndInfo | undefined }
   | { kind: "lost"; detail: string; start: StartInfo }
   | { kind: "cancelled"; signal: number };
@@ -230,12 +231,18 @@ export class RemoteRun {
       return { kind: "finished", exitCode: code, start, end: undefined };
     }
     const why = notStartedWhy(code);
+    if (why === "worker-full") {
+      return {
+        kind: "not-started",
+        why,
+        detail: describeHolders(preamble, this.o.nonce),
+        holders: heldNotes(preamble, this.o.nonce),
+      };
+    }
     const detail =
       why === "ssh-failed"
         ? describeSshFailure(preamble, code)
-        : why === "worker-full"
-          ? describeHolders(preamble, this.o.nonce)
-          : `remote shell exited ${code}${tail(preamble)}`;
+        : `remote shell exited ${code}${tail(preamble)}`;
     return { kind: "not-started", why, detail };
   }
 
@@ -296,14 +303,22 @@ function tail(text: string): string {
   return last ? `: ${last}` : "";
 }
 
-/** "every slot is held (2 by ws-b, 1 by ws-c)", from the script's held lines (run.sh). */
-export function describeHolders(preamble: string, nonce: string): string {
+/** The notes of a full worker's held lines (run.sh), one per held slot. */
+export function heldNotes(preamble: string, nonce: string): string[] {
   const tag = `\x1erch-held-${nonce} `;
-  const counts = new Map<string, number>();
+  const notes: string[] = [];
   for (const line of preamble.split("\n")) {
     const at = line.indexOf(tag);
-    if (at === -1) continue;
-    const name = /(?:^|\s)name=(\S+)/.exec(line.slice(at + tag.length))?.[1] ?? "unknown";
+    if (at !== -1) notes.push(line.slice(at + tag.length).trimEnd());
+  }
+  return notes;
+}
+
+/** "every slot is held (2 by ws-b, 1 by ws-c)", from the script's held lines (run.sh). */
+export function describeHolders(preamble: string, nonce: string): string {
+  const counts = new Map<string, number>();
+  for (const note of heldNotes(preamble, nonce)) {
+    const name = /(?:^|\s)name=(\S+)/.exec(note)?.[1] ?? "unknown";
     counts.set(name, (counts.get(name) ?? 0) + 1);
   }
   const who = [...counts].map(([n, k]) => `${k} by ${n}`).join(", ");

@@ -48,6 +48,9 @@ export const selectRequest = v.object({
   waitMs: v.optional(ms),
   /** false: never attach to an identical job, never let others attach to this one. */
   dedup: v.optional(v.boolean(), true),
+  /** The same build asking again after its worker turned out full (other workstations hold
+   * every slot): it goes to the head of the queue and is not counted as a new request. */
+  retry: v.optional(v.boolean(), false),
 });
 
 /**
@@ -85,6 +88,13 @@ export const jobOutcome = v.variant("kind", [
   v.object({ kind: v.literal("failed-before-start"), reason: text }),
   /** rch got a signal (Ctrl-C, SIGTERM, timeout) and stopped the build: no result to share. */
   v.object({ kind: v.literal("cancelled"), signal: v.pipe(v.number(), v.integer(), v.minValue(0)) }),
+  /** The worker had no free slot (run.sh exited worker-full): `held` slots were held, each by
+   * the build whose note is in `holders`. Not a failure of the worker; the client asks again. */
+  v.object({
+    kind: v.literal("worker-full"),
+    held: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(100_000)),
+    holders: v.pipe(v.array(text), v.maxLength(1024)),
+  }),
 ]);
 
 export const releaseRequest = v.object({

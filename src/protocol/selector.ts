@@ -16,6 +16,10 @@ export type CommandKind = string; // e.g. "cargo build", "cargo test", "make", "
 export type SelectRequest = Omit<v.InferInput<typeof jobSpec>, "kind" | "preferredWorkers"> & {
   kind: CommandKind;
   preferredWorkers: string[];
+  /** How long the daemon may keep it waiting for a slot (default: its slot_wait_ms). */
+  waitMs?: number;
+  /** The same build asking again after its worker turned out full (see the wire's `retry`). */
+  retry?: boolean;
 };
 
 /** How a leased job ended, as the daemon records it (the wire's `release` outcome). */

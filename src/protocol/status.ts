@@ -48,6 +48,14 @@ export const workerDisk = v.object({
   ),
 });
 
+/** A build holding one of a worker's slots, from the note it left there (src/worker/run.sh). */
+export const slotHolder = v.object({
+  client: v.string(),
+  name: v.string(),
+  project: v.optional(v.string()),
+  since: optNum,
+});
+
 export const workerStatus = v.object({
   id: v.string(),
   host: v.string(),
@@ -68,6 +76,14 @@ export const workerStatus = v.object({
   speed: optNum,
   speedMeasuredAt: optNum,
   disk: v.optional(workerDisk),
+  /** Slots held by other workstations' builds (0 when not known lately). */
+  slotsExternal: optNum,
+  /** Those builds, from their notes on the worker. */
+  holders: v.optional(v.array(slotHolder)),
+  /** false: the worker has no flock(1), so its slots are not shared (undefined: not known yet). */
+  sharing: v.optional(v.boolean()),
+  /** workers.toml max_share: this workstation never holds more of its slots. */
+  maxShare: optNum,
 });
 
 export const jobInfo = v.object({
@@ -122,6 +138,7 @@ export const statusSnapshot = v.object({
 export type WorkerStatus = v.InferOutput<typeof workerStatus>;
 export type WorkerDisk = v.InferOutput<typeof workerDisk>;
 export type GcRecordStatus = v.InferOutput<typeof gcRecord>;
+export type SlotHolder = v.InferOutput<typeof slotHolder>;
 export type JobInfo = v.InferOutput<typeof jobInfo>;
 export type Stats = v.InferOutput<typeof stats>;
 export type StatusSnapshot = v.InferOutput<typeof statusSnapshot>;

@@ -27,6 +27,9 @@ export type ProbeResult =
       slots: number;
       os: string;
       cpus: number | null;
+      /** flock(1) is on the worker's PATH: its builds hold slot and copy locks there, so
+       * workstations sharing it are coordinated. Without it, each counts only its own builds. */
+      flock: boolean;
       tools: Record<string, string | null>;
     }
   | { id: string; reachable: true; usable: false; error: string }
@@ -94,6 +97,7 @@ export async function probeWorker(
     slots: w.total_slots,
     os: kv.get("os") ?? "?",
     cpus: Number.isFinite(cpus) && cpus > 0 ? cpus : null,
+    flock: kv.get("locks") === "flock",
     tools: Object.fromEntries(tools.map((tool) => [tool, version(kv.get(tool))])),
   };
 }

@@ -6,6 +6,7 @@ import heartbeat from "./heartbeat.sh" with { type: "text" };
 import probe from "./probe.sh" with { type: "text" };
 import pull from "./pull.sh" with { type: "text" };
 import run from "./run.sh" with { type: "text" };
+import slots from "./slots.sh" with { type: "text" };
 
 /**
  * The program as sent: without its comment-only and blank lines, which are for the people reading
@@ -36,3 +37,5 @@ export const HEARTBEAT_PROGRAM: string = sendable(heartbeat);
 
 /** The garbage collector of one remote_root: plan, census or run (contract: gc.sh's header). */
 export const GC_PROGRAM: string = sendable(gc);
+/** Counts the worker's held slots, names their holders and the workstations waiting (slots.sh). */
+export const SLOTS_PROGRAM: string = sendable(slots);

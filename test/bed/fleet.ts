@@ -17,7 +17,7 @@ import { killAll, must, pidStartTime } from "./proc.ts";
 import { launchSshd, PortInUseError, type SshdSpec, writeHostKey, writeSshdConfig } from "./sshd.ts";
 import { createUser, freePort, mountTmpfs, mountTmpfsAs, passwd } from "./system.ts";
 import { type Owner, reapStale, SCRATCH_PARENT, teardown, userPrefix } from "./teardown.ts";
-import { provisionToolchains, sessionPath } from "./toolchains.ts";
+import { provisionToolchains, sessionPath, systemPathWithout } from "./toolchains.ts";
 import type { BedWorker, Fleet, FleetOptions, Toolchain, WorkerSpec } from "./types.ts";
 
 export type { BedWorker, Fleet, FleetOptions, Toolchain, WorkerSpec };
@@ -121,7 +121,13 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
         port: 0,
         configDir,
         logFile: join(dir, "logs", `${user}.sshd.log`),
-        sessionPath: sessionPath(toolDirs, tools),
+        sessionPath: spec.withoutCommands?.length
+          ? sessionPath(
+              toolDirs,
+              tools,
+              systemPathWithout(join(fs, "tc", `bin-${wid}`), spec.withoutCommands),
+            )
+          : sessionPath(toolDirs, tools),
         cpus: spec.cpus,
         detached: opts.persistent ?? false,
       };

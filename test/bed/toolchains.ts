@@ -3,7 +3,7 @@
 //   <tc>/rust     = the stable rustup toolchain dir (bin/cargo, bin/rustc, lib/…)
 //   <tc>/bun/bun  = the real bun executable (bunx is a symlink: bun dispatches on argv[0])
 // A worker "has" a toolchain iff its bin dir is on the PATH its sshd sets with SetEnv.
-import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { bunBinary, checkCc, rustToolchainDir, type Toolchain } from "./preflight.ts";
 import { bindReadOnly } from "./system.ts";
@@ -34,7 +34,24 @@ export async function provisionToolchains(tc: string, tools: readonly Toolchain[
   return dirs;
 }
 
-export function sessionPath(dirs: ToolDirs, tools: readonly Toolchain[]): string {
+export function sessionPath(dirs: ToolDirs, tools: readonly Toolchain[], system = SYSTEM_PATH): string {
   const own = tools.flatMap((t) => (t === "cc" ? [] : dirs[t] ? [dirs[t]] : []));
-  return [...own, SYSTEM_PATH].join(":");
+  return [...own, system].join(":");
+}
+
+/**
+ * A system PATH without some commands (a worker that lacks flock(1), say): `dir` gets a symlink
+ * to every other command of /usr/local/bin and /usr/bin (/bin is /usr/bin on Debian 12), and the
+ * PATH is that dir alone. Absolute paths (/bin/sh, gcc's own helpers) still work, as they would
+ * on a machine that lacks the command.
+ */
+export function systemPathWithout(dir: string, hidden: readonly string[]): string {
+  mkdirSync(dir, { recursive: true, mode: 0o755 });
+  for (const from of ["/usr/local/bin", "/usr/bin"]) {
+    for (const name of readdirSync(from)) {
+      if (hidden.includes(name) || existsSync(join(dir, name))) continue;
+      symlinkSync(join(from, name), join(dir, name));
+    }
+  }
+  return dir;
 }

@@ -43,6 +43,8 @@ export interface WorkerSpec {
   /** A dedicated tmpfs of this size as the worker's remote_root (a mount `size=`, e.g. "64m"),
    * so its disk can fill up without touching the other workers' (disk-space tests). */
   rootSize?: string;
+  /** System commands missing from the sessions' PATH (e.g. ["flock"]: a worker without it). */
+  withoutCommands?: string[];
 }
 
 export interface FleetOptions {

@@ -38,7 +38,13 @@ function rig(workers: WorkerInput[], o: { daemon?: Partial<Config["daemon"]>; di
   const log = createLogger("debug", (t) => {
     text += t;
   });
-  const core = createCore({ daemon, dbPath: join(dir, "state", "rchd.sqlite"), log, leaseTtlMs: 30_000 });
+  const core = createCore({
+    daemon,
+    dbPath: join(dir, "state", "rchd.sqlite"),
+    log,
+    leaseTtlMs: 30_000,
+    clientId: "0123456789abcdef",
+  });
   core.applyWorkers(workers.map(parseWorker), daemon);
   let closed = false;
   const r: Rig = {

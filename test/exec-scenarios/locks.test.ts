@@ -3,7 +3,7 @@
 // no daemon event — a restart, a SIGKILL, a second workstation — lets one build sync over or
 // collect from a copy another build is using, and no worker runs more builds than its slots.
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
-import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import {
   expectRanRemotely,
@@ -14,8 +14,8 @@ import {
   useFleet,
   waitRemoteFile,
 } from "./harness.ts";
-import { type Outcome, run, signalPid } from "./proc.ts";
-import { REPO, rchBinary } from "./rchbin.ts";
+import { signalPid } from "./proc.ts";
+import { rchBinary } from "./rchbin.ts";
 
 setDefaultTimeout(180_000);
 const bed = useFleet([{ id: "w1", totalSlots: 2 }]);
@@ -127,44 +127,5 @@ describe("workstations sharing a worker", () => {
     expect(held()).toBe(0);
     await running.done;
   });
-
-  test("three workstations, four builds each, on a two-slot worker: never more than two at once", async () => {
-    const journal = join("/dev/shm", `rch-journal-${process.pid}`);
-    writeFileSync(journal, "");
-    Bun.spawnSync(["chmod", "666", journal]);
-    try {
-      const stations = await Promise.all(
-        [0, 1, 2].map(() => Scenario.create({ fixture: "make-c", fleet: bed.fleet })),
-      );
-      const builds: Promise<Outcome>[] = [];
-      for (const sc of stations) {
-        for (let i = 0; i < 4; i++) {
-          const dir = join(sc.root, `p${i}`);
-          cpSync(join(REPO, "test", "fixtures", "make-c"), dir, { recursive: true });
-          const argv = [await rchBinary(), "exec", "--", "make", "journal", `JOURNAL=${journal}`, "SLEEP=2"];
-          builds.push(run(argv, { cwd: dir, env: sc.env, timeoutMs: 120_000 }));
-        }
-      }
-      const done = await Promise.all(builds);
-      for (const o of done) expect(o.code).toBe(0);
-      // Concurrency on the worker, from the journal its builds wrote (local runs write as root).
-      const events = readFileSync(journal, "utf8")
-        .split("\n")
-        .filter(Boolean)
-        .map((l) => l.split(" "))
-        .filter(([, user]) => user === bed.fleet.worker("w1").user)
-        .map(([what, , ns]) => ({ delta: what === "start" ? 1 : -1, at: BigInt(ns!) }))
-        .sort((x, y) => (x.at < y.at ? -1 : x.at > y.at ? 1 : x.delta - y.delta));
-      let now = 0;
-      let max = 0;
-      for (const e of events) {
-        now += e.delta;
-        max = Math.max(max, now);
-      }
-      expect(events.length).toBeGreaterThan(0);
-      expect(max).toBeLessThanOrEqual(2);
-    } finally {
-      rmSync(journal, { force: true });
-    }
-  });
+  // Three workstations × four builds on a two-slot worker: sharing.test.ts (S1).
 });

@@ -1,7 +1,7 @@
 // The worker programs as rch embeds and sends them: the sent text means what the file says, it
 // is plain ASCII, and the probe reports what the machine has, under dash and under bash.
 import { expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   GC_PROGRAM,
@@ -9,6 +9,7 @@ import {
   PROBE_PROGRAM,
   PULL_PROGRAM,
   RUN_PROGRAM,
+  SLOTS_PROGRAM,
   sendable,
 } from "../../src/worker/programs.ts";
 import { run } from "../exec-scenarios/proc.ts";
@@ -39,6 +40,7 @@ test("what rch sends is the program in the file, without its comment and blank l
     ["pull.sh", PULL_PROGRAM],
     ["heartbeat.sh", HEARTBEAT_PROGRAM],
     ["gc.sh", GC_PROGRAM],
+    ["slots.sh", SLOTS_PROGRAM],
   ] as const) {
     const text = file(name);
     expect(sent).toBe(sendable(text));
@@ -54,24 +56,40 @@ test("the check above notices a comment-like line inside a multi-line string", a
 });
 
 test("the programs are ASCII: the bytes on the wire do not depend on anyone's locale", () => {
-  for (const name of ["run.sh", "probe.sh", "pull.sh", "heartbeat.sh", "gc.sh"])
+  for (const name of ["run.sh", "probe.sh", "pull.sh", "heartbeat.sh", "gc.sh", "slots.sh"]) {
     expect(file(name)).toMatch(/^[\x20-\x7e\n]*$/);
+  }
 });
 
 for (const shell of SHELLS) {
-  test(`probe.sh under ${shell}: OS, CPUs, and each tool's version line or "-"`, async () => {
-    const r = await run([shell, "-c", PROBE_PROGRAM, "rch", "sh", "rch-no-such-tool", "gcc"], {
-      cwd: "/",
-      env: { PATH: "/usr/bin:/bin" },
-      timeoutMs: 20_000,
-    });
+  test(`probe.sh under ${shell}: OS, CPUs, flock, and each tool's version line or "-"`, async () => {
+    const probe = (path: string) =>
+      run([shell, "-c", PROBE_PROGRAM, "rch", "sh", "rch-no-such-tool", "gcc"], {
+        cwd: "/",
+        env: { PATH: path },
+        timeoutMs: 20_000,
+      });
+    const r = await probe("/usr/bin:/bin");
     expect(r.code).toBe(0);
     const lines = r.stdout.trimEnd().split("\n");
     expect(lines[0]).toMatch(/^os\tLinux \S+$/);
     expect(lines[1]).toMatch(/^cpus\t[1-9]\d*$/);
-    expect(lines.slice(2).map((l) => l.split("\t")[0])).toEqual(["sh", "rch-no-such-tool", "gcc"]);
-    expect(lines[3]).toBe("rch-no-such-tool\t-");
-    expect(lines[4]).toMatch(/^gcc\tgcc .*\d+\.\d+/);
+    expect(lines[2]).toBe("locks\tflock");
+    expect(lines.slice(3).map((l) => l.split("\t")[0])).toEqual(["sh", "rch-no-such-tool", "gcc"]);
+    expect(lines[4]).toBe("rch-no-such-tool\t-");
+    expect(lines[5]).toMatch(/^gcc\tgcc .*\d+\.\d+/);
+    // A PATH without flock(1): the probe says so.
+    const dir = mkdtempSync("/tmp/rchwk-probe-");
+    try {
+      for (const tool of ["uname", "nproc", "getconf", "head", shell]) {
+        symlinkSync(Bun.which(tool, { PATH: "/usr/bin:/bin" })!, join(dir, tool));
+      }
+      const bare = await probe(dir);
+      expect(bare.code).toBe(0);
+      expect(bare.stdout.split("\n")[2]).toBe("locks\t-");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 }
 

@@ -54,11 +54,41 @@ function circuit(w: WorkerStatus): string {
   return pc.yellow("half-open");
 }
 
-export function renderWorkers(s: StatusSnapshot): string {
+/** "5/8 (2 mine, 3 other)" when other workstations' builds hold some of the worker's slots. */
+function slots(w: WorkerStatus): string {
+  const other = w.slotsExternal ?? 0;
+  const busy = w.usedSlots + other;
+  const split = other > 0 ? ` (${w.usedSlots} mine, ${other} other)` : "";
+  const cap = w.maxShare !== undefined ? pc.dim(` max ${w.maxShare} mine`) : "";
+  return `${bar(busy, w.totalSlots)} ${busy}/${w.totalSlots}${split}${cap}`;
+}
+
+/** Under the table: who else holds slots on each worker, and workers whose slots are not shared. */
+function sharingNotes(s: StatusSnapshot, now: number): string[] {
+  const notes: string[] = [];
+  for (const w of s.workers) {
+    if (w.holders?.length) {
+      const who = w.holders.map((h) => {
+        const age = h.since !== undefined ? `, ${duration(now - h.since * 1000)}` : "";
+        return `${h.name} (${h.project ?? "?"}${age})`;
+      });
+      notes.push(pc.dim(`${w.id}: other workstations' builds: ${who.join(", ")}`));
+    }
+    if (w.sharing === false)
+      notes.push(
+        pc.yellow(
+          `${w.id}: no flock(1) there: slots are not shared, only this workstation's builds are counted`,
+        ),
+      );
+  }
+  return notes;
+}
+
+export function renderWorkers(s: StatusSnapshot, now = Date.now()): string {
   if (s.workers.length === 0) return "no workers configured (add them to ~/.config/rch/workers.toml)";
   const rows = s.workers.map((w) => [
     w.id,
-    `${bar(w.usedSlots, w.totalSlots)} ${w.usedSlots}/${w.totalSlots}`,
+    slots(w),
     health(w),
     circuit(w),
     w.latencyMs !== undefined ? `${w.latencyMs.toFixed(1)} ms` : "-",
@@ -68,10 +98,11 @@ export function renderWorkers(s: StatusSnapshot): string {
     diskCell(w.disk, s.daemon.heartbeatIntervalS),
     w.lastError && w.health !== "ok" ? pc.dim(w.lastError.slice(0, 60)) : "",
   ]);
-  return table(
+  const t = table(
     ["WORKER", "SLOTS", "HEALTH", "CIRCUIT", "LATENCY", "SPEED", "PRIO", "TAGS", "DISK", ""],
     rows,
   );
+  return [t, ...sharingNotes(s, now)].join("\n");
 }
 
 function shortProject(p: string): string {
@@ -138,6 +169,7 @@ export function renderOverview(s: StatusSnapshot, now = Date.now()): string {
   const d = s.daemon;
   const ws = s.workers;
   const used = ws.reduce((n, w) => n + w.usedSlots, 0);
+  const other = ws.reduce((n, w) => n + (w.slotsExternal ?? 0), 0);
   const total = ws.reduce((n, w) => n + w.totalSlots, 0);
   const healthy = ws.filter((w) => w.health === "ok" && w.circuit === "closed" && !w.drained).length;
   const open = ws.filter((w) => w.circuit !== "closed").length;
@@ -146,7 +178,7 @@ export function renderOverview(s: StatusSnapshot, now = Date.now()): string {
   const lines = [
     `${pc.bold("rchd")} ${d.version} · pid ${d.pid} · up ${duration(now - d.startedAt)} · ${d.socket}`,
     `workers  ${ws.length} configured · ${healthy} healthy · ${open} circuit open/half-open · ${drained} drained`,
-    `slots    ${bar(used, total, 16)} ${used}/${total} busy · ${s.queue} waiting`,
+    `slots    ${bar(used + other, total, 16)} ${used + other}/${total} busy${other ? ` (${used} mine, ${other} other)` : ""} · ${s.queue} waiting`,
     `jobs     ${s.jobs.active.length} active · ${num(st.totalJobs)} total · ${num(st.remoteJobs)} remote · ${num(st.localJobs)} local · ${num(st.dedupHits)} dedup`,
     `saved    ${duration(st.timeSavedMs)} (offloaded ${duration(st.offloadedMs)})`,
   ];

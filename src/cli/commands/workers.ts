@@ -52,8 +52,8 @@ function list(out: Output): number {
 }
 
 function probeRow(r: ProbeResult): string[] {
-  if (!r.reachable) return [r.id, pc.red("unreachable"), "-", "-", "-", "-", r.error];
-  if (!r.usable) return [r.id, pc.red("unusable"), "-", "-", "-", "-", r.error];
+  if (!r.reachable) return [r.id, pc.red("unreachable"), "-", "-", "-", "-", "-", r.error];
+  if (!r.usable) return [r.id, pc.red("unusable"), "-", "-", "-", "-", "-", r.error];
   const tools = Object.entries(r.tools)
     .filter(([, v]) => v)
     .map(([t, v]) => `${t} ${v}`);
@@ -64,8 +64,19 @@ function probeRow(r: ProbeResult): string[] {
     String(r.slots),
     r.os,
     String(r.cpus ?? "?"),
+    r.flock ? "flock" : pc.yellow("none"),
     tools.join(", "),
   ];
+}
+
+/** Workers without flock(1): what that means, once per worker, under the table. */
+function noFlockNotes(results: ProbeResult[]): string[] {
+  return results
+    .filter((r) => r.reachable && r.usable && !r.flock)
+    .map(
+      (r) =>
+        `${r.id}: no flock(1) on its PATH: builds there take no slot or copy locks, so sharing it with other workstations is off — this workstation counts only its own builds there (as before), and builds run as usual`,
+    );
 }
 
 async function probe(out: Output, id: string | undefined, opts: { all?: boolean }): Promise<number> {
@@ -85,10 +96,13 @@ async function probe(out: Output, id: string | undefined, opts: { all?: boolean 
   const results = await Promise.all(chosen.map((w) => probeWorker(w, config.ssh, PROBE_TOOLS)));
   out.result(
     () =>
-      table(
-        ["ID", "STATUS", "LATENCY", "SLOTS", "OS/ARCH", "CPUS", "TOOLCHAINS / ERROR"],
-        results.map(probeRow),
-      ),
+      [
+        table(
+          ["ID", "STATUS", "LATENCY", "SLOTS", "OS/ARCH", "CPUS", "LOCKS", "TOOLCHAINS / ERROR"],
+          results.map(probeRow),
+        ),
+        ...noFlockNotes(results).map((n) => pc.yellow(n)),
+      ].join("\n"),
     results,
   );
   return results.every((r) => r.reachable && r.usable) ? 0 : 1;

@@ -28,7 +28,7 @@ export function select(
       waitedMs: r.waitedMs,
     };
   };
-  const r = ctx.scheduler.select(req.job, waitMs, conn.id, req.dedup);
+  const r = ctx.scheduler.select(req.job, waitMs, conn.id, req.dedup, req.retry);
   // Usually answered on the spot; only a wait for a free slot goes through a promise.
   return r instanceof Promise ? r.then(answer) : answer(r);
 }
