@@ -19,6 +19,7 @@ import { RUN_PROGRAM } from "../worker/programs.ts";
 import { OutputClosedError, writeAll } from "./fdwrite.ts";
 import { type EndInfo, type StartInfo, StderrDemux } from "./markers.ts";
 import { PathRewriter } from "./rewrite.ts";
+import { syncHeader } from "./script.ts";
 
 export type { NotStartedWhy };
 
@@ -62,6 +63,8 @@ export class RemoteRun {
   private readonly outcome = Promise.withResolvers<RemoteOutcome>();
   /** true at the locked marker; false when the session ended without one. */
   private readonly lockState = Promise.withResolvers<boolean>();
+  /** locked() sent its "L" line. */
+  private lockAsked = false;
   /** The exit marker arrived (the build ended; the session waits for us to close it). */
   private readonly endSeen = Promise.withResolvers<void>();
   /** A write to ssh's stdin failed (ssh is gone): later writes are not attempted. */
@@ -103,12 +106,16 @@ export class RemoteRun {
   }
 
   /**
-   * Resolves true once the script holds its slot and the copy's lock (or found no flock to take
-   * them with), false when the session ended first (no slot, copy busy, ssh failed: finish()
+   * Asks the script to take its slot and the copy's lock now (the "L" line) and resolves true once
+   * it holds them (or found no flock to take them with), false when the session ended first (no slot, copy busy, ssh failed: finish()
    * says which). Nothing may rsync into the copy before this is true.
    */
   locked(): Promise<boolean> {
     this.begin();
+    if (!this.lockAsked) {
+      this.lockAsked = true;
+      this.send(syncHeader("lock"));
+    }
     return this.lockState.promise;
   }
 

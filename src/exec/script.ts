@@ -46,9 +46,12 @@ export interface SyncHeader {
   tarBytes: number;
 }
 
-/** The header line(s); "abort" makes the script exit before doing anything (we rsync first). */
-export function syncHeader(h: SyncHeader | "abort"): Uint8Array {
+/** The header line(s); "abort" makes the script exit before doing anything (a dropped session);
+ * "lock" makes it take its slot and the copy's lock now and say so, before the header (rch sends
+ * it before an rsync into the copy). */
+export function syncHeader(h: SyncHeader | "abort" | "lock"): Uint8Array {
   if (h === "abort") return Buffer.from("A\n");
+  if (h === "lock") return Buffer.from("L\n");
   if (h.remove.some((p) => p.includes("\n"))) throw new Error("paths to remove may not contain newlines");
   const line = `H ${h.check || "-"} ${h.stamp || "-"} ${h.tarBytes} ${h.remove.length}\n`;
   return Buffer.from(line + h.remove.map((p) => `${p}\n`).join(""));

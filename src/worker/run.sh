@@ -34,7 +34,8 @@
 #   copy's directory. rch cuts a word wherever it names the local project root (`-I/p/include`),
 #   so the build reaches for the copy, never for rch's path.
 #
-# Locks (see "State on a worker" in src/worker/README.md), taken first, before the copy is read or
+# Locks (see "State on a worker" in src/worker/README.md), taken when stdin says the build goes
+# ahead ("L" or "H" below; a dropped session never takes them), before the copy is read or
 # written, and held by this shell until rch closes stdin, after it has brought the artifacts back:
 # a slot (fd 7, `flock -n`: none free exits EXIT_WORKER_FULL) and the copy's lock (fd 8, shared or
 # exclusive, waiting up to lock_wait; then EXIT_COPY_BUSY), then the copy's stamp is written. With
@@ -43,7 +44,9 @@
 # closed: nothing it leaves behind can pin a slot or the copy.
 #
 # stdin: one header line, written by syncHeader (src/exec/script.ts) once rch has scanned its tree
-# (so the ssh session and this shell start meanwhile):
+# (so the ssh session and this shell start meanwhile), optionally preceded by a line "L": take the
+# locks now and say so, before the header (rch sends it before an rsync into the copy and waits
+# for the locked marker):
 #   H <check> <stamp> <tar_bytes> <remove_count>
 #     check   the sync id the copy must hold ("-": do not check)
 #     stamp   the sync id to record for the copy after this header's update ("-": none)
@@ -134,6 +137,11 @@ take_locks() {
   locked_with=flock
 }
 
+lock_and_say() {
+  take_locks
+  printf '\036rch-locked-%s %s\n' "$nonce" "$locked_with" >&2
+}
+
 # Tries each slot once, starting at one that depends on this shell's pid, so concurrent builds
 # from several workstations do not all queue on slot 0.
 take_slot() {
@@ -173,6 +181,12 @@ report_holders() {
 # header are left for the steps that read them.
 read_sync_header() {
   read -r header check stamp tar_bytes remove_count || exit "$EXIT_NEEDS_SYNC"
+  if [ "$header" = L ]; then
+    lock_and_say
+    read -r header check stamp tar_bytes remove_count || exit "$EXIT_NEEDS_SYNC"
+  elif [ "$header" = H ]; then
+    lock_and_say
+  fi
   [ "$header" = H ] || exit "$EXIT_NEEDS_SYNC"
   if [ "$check" = - ]; then check=; fi
   if [ "$stamp" = - ]; then stamp=; fi
@@ -378,8 +392,6 @@ list_new_files() {
   elif [ -s "$list" ]; then new_files=1; else empty_list=$list; fi
 }
 
-take_locks
-printf '\036rch-locked-%s %s\n' "$nonce" "$locked_with" >&2
 read_sync_header
 check_stamp
 apply_inline_update

@@ -29,9 +29,37 @@ const heldSlots = (n: number) => slotFiles(n).filter((f) => !free(f)).length;
 const locking = (a: RunArgs): RunArgs => ({ lockMode: "x", lockWaitS: 5, slots: 2, ...a });
 
 describe.each(SHELLS)("run.sh locks under %s", (shell) => {
+  test("a dropped session takes no lock", async () => {
+    home = new Home();
+    const holder = startProgram(
+      shell,
+      home,
+      argsFor(home, locking({ slots: 1, argv: ["true"] })),
+      undefined,
+      true,
+    );
+    holder.send(syncHeader("lock"));
+    expect(await holder.waitFor(() => holder.locked() !== undefined, 20_000)).toBe(true);
+    // Another build's session, dropped (it follows an identical build): it must not wait for the
+    // copy or need a slot on its way out.
+    const dropped = startProgram(
+      shell,
+      home,
+      argsFor(home, locking({ slots: 1, lockWaitS: 30, argv: ["true"] })),
+    );
+    dropped.send(syncHeader("abort"));
+    const r = await dropped.done;
+    expect(r.code).toBe(exitCodeOf("needs-sync"));
+    expect(dropped.locked()).toBeUndefined();
+    holder.send(header());
+    holder.closeStdin();
+    await holder.done;
+  });
+
   test("held from before the sync until stdin closes; stamp and slot note written", async () => {
     home = new Home();
     const r = startProgram(shell, home, argsFor(home, locking({ argv: ["true"] })), undefined, true);
+    r.send(syncHeader("lock"));
     expect(await r.waitFor(() => r.locked() !== undefined, 20_000)).toBe(true);
     expect(r.locked()).toBe(true);
     // Locked before the header is even read: an rsync may now go into the copy.
@@ -60,6 +88,7 @@ describe.each(SHELLS)("run.sh locks under %s", (shell) => {
   test("an exclusive copy lock held elsewhere: waits, then copy-busy before touching the copy", async () => {
     home = new Home();
     const first = startProgram(shell, home, argsFor(home, locking({ argv: ["true"] })), undefined, true);
+    first.send(syncHeader("lock"));
     expect(await first.waitFor(() => first.locked() !== undefined, 20_000)).toBe(true);
     const second = startProgram(
       shell,
@@ -91,6 +120,8 @@ describe.each(SHELLS)("run.sh locks under %s", (shell) => {
       undefined,
       true,
     );
+    a.send(syncHeader("lock"));
+    b.send(syncHeader("lock"));
     expect(await a.waitFor(() => a.locked() === true && b.locked() === true, 20_000)).toBe(true);
     const x = startProgram(
       shell,
@@ -122,6 +153,7 @@ describe.each(SHELLS)("run.sh locks under %s", (shell) => {
       undefined,
       true,
     );
+    holder.send(syncHeader("lock"));
     expect(await holder.waitFor(() => holder.locked() !== undefined, 20_000)).toBe(true);
     const other = startProgram(
       shell,

@@ -98,6 +98,7 @@ describe.each(SHELLS)("slots.sh under %s", (shell) => {
       undefined,
       true,
     );
+    build.send(syncHeader("lock"));
     expect(await build.waitFor(() => build.locked() !== undefined, 20_000)).toBe(true);
     const r = await slots(shell, ["projects", "2", "5"]);
     expect(lines(r.stdout)).toEqual(["flock yes", `held ${who}`, "slots 1 2"]);
