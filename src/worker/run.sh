@@ -277,8 +277,10 @@ find_pgid() {
 }
 
 # The watchdog reads the ssh channel's stdin, which rch holds open and never writes: EOF means rch
-# closed it (cancel) or died (even SIGKILL), and the watchdog then kills the whole process group,
-# TERM first, KILL 2 s later. It ignores those signals itself so it lives to send the KILL.
+# closed it (cancel, or the build is over and its artifacts are back) or died (even SIGKILL), and
+# the watchdog then kills the whole process group, TERM first, KILL 2 s later. It ignores those
+# signals itself so it lives to send the KILL, and it leaves as soon as nothing else of the group
+# is left (which is the usual case: a build that ended), so it does not linger on the worker.
 # Without job control, a background job's stdin is /dev/null before its own redirections apply,
 # so stdin reaches it through fd 3.
 start_watchdog() {
@@ -287,10 +289,30 @@ start_watchdog() {
     trap '' TERM INT HUP
     cat >/dev/null
     kill -s TERM -- "-$pgid"
-    sleep 2
-    kill -s KILL -- "-$pgid"
+    waited=0
+    while [ "$waited" -lt 20 ] && group_has_others; do
+      sleep 0.1 2>/dev/null || sleep 1
+      waited=$((waited + 1))
+    done
+    group_has_others && kill -s KILL -- "-$pgid"
   ) <&3 >/dev/null 2>&1 3<&- 7<&- 8<&- &
   exec 3<&-
+}
+
+# Is any process of the build's group alive besides the caller (the watchdog, a subshell: its
+# own pid is read from /proc/self, since $$ names the parent)? Reads /proc with builtins only;
+# without /proc, assume so (the watchdog then waits its 2 s and sends the KILL).
+group_has_others() {
+  [ -r /proc/self/stat ] || return 0
+  read -r me _ </proc/self/stat
+  for stat in /proc/[0-9]*/stat; do
+    { IFS= read -r line <"$stat"; } 2>/dev/null || continue
+    # "pid (comm) state ppid pgrp ...": comm may hold spaces, so count from its closing paren.
+    # shellcheck disable=SC2086 # the fields after comm, split on purpose
+    set -- ${line##*) }
+    if [ "$3" = "$pgid" ] && [ "${line%% *}" != "$me" ]; then return 0; fi
+  done
+  return 1
 }
 
 # node_modules is not synced; the copy installs its own when package.json or the lockfile changed.
