@@ -63,6 +63,8 @@ export class RemoteRun {
   private readonly outcome = Promise.withResolvers<RemoteOutcome>();
   /** true at the locked marker; false when the session ended without one. */
   private readonly lockState = Promise.withResolvers<boolean>();
+  /** Both output streams have ended and everything in them was written out. */
+  private readonly drained = Promise.withResolvers<void>();
   /** locked() sent its "L" line. */
   private lockAsked = false;
   /** The exit marker arrived (the build ended; the session waits for us to close it). */
@@ -160,11 +162,15 @@ export class RemoteRun {
     } catch {
       // already closed
     }
+    // The script closed its stdout and stderr after the exit marker: once what the build wrote
+    // has drained, everything is here. The session's own end (the script exiting, its locks
+    // released) needs nothing more from us, so the process is not waited for (~20 ms here).
     const timer = setTimeout(() => void stopGroup(proc, 1000), CLOSE_WAIT_MS);
     try {
-      await this.done.catch(() => undefined);
+      await Promise.race([this.drained.promise, this.done.catch(() => undefined)]);
     } finally {
       clearTimeout(timer);
+      proc.unref();
     }
   }
 
@@ -217,15 +223,15 @@ export class RemoteRun {
     await Promise.all([
       pump(proc.stdout, (c) => (this.start ? out.write(c) : this.pendingStdout.push(c))),
       pump(proc.stderr, (c) => demux.write(c)),
-      proc.exited,
     ]);
     try {
       demux.finish();
       out.flush();
       err.flush();
-    } catch (e) {
-      if (!(e instanceof OutputClosedError)) throw e;
+    } finally {
+      this.drained.resolve();
     }
+    await proc.exited;
     return this.classify(shellStatus(proc), demux.preamble);
   }
 

@@ -459,7 +459,9 @@ list_new_files
 rm -f "$mark" "$mark.t" ${empty_list:+"$empty_list"}
 printf '\036rch-exit-%s %s %s %s\n' "$nonce" "$status" "${states:--}" "$new_files" >&2
 # Hold the locks until rch has the artifacts: it closes stdin then (or dies, which closes it too).
-# The watchdog's TERM to the group may end this wait: no "Terminated" for it on the build's stderr.
-exec 2>/dev/null
+# stdout and stderr are closed first, so rch knows it has all of the build's output without
+# waiting for this shell to end; and the watchdog's TERM to the group, which may end this wait,
+# puts no "Terminated" on them.
+exec >/dev/null 2>/dev/null
 cat >/dev/null
 exit "$status"
