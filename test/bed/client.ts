@@ -26,7 +26,7 @@ export function sshOptions(w: BedWorker, opts: { mux?: boolean } = {}): string[]
     "-o",
     "ConnectTimeout=5",
   ];
-  // A master per worker makes each further command ~8 ms instead of ~200 ms (testbed.md §2).
+  // A master per worker makes each further command ~8 ms instead of ~200 ms.
   if (opts.mux) {
     args.push("-o", "ControlMaster=auto", "-o", "ControlPersist=60", "-o", `ControlPath=${w.controlDir}/%C`);
   }

@@ -86,7 +86,7 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
     mkdirOwned(join(dir, "logs"), 0o755);
     const fs = join(dir, "fs");
     mkdirOwned(fs, 0o755);
-    // tmpfs before any sshd: ext4 here is 3–10× slower right after deletes (testbed.md §4).
+    // tmpfs before any sshd: ext4 here is 3–10× slower right after deletes.
     await mountTmpfs(fs, opts.tmpfsMiB ?? 4096);
     mkdirOwned(join(fs, "homes"), 0o755);
     mkdirOwned(join(fs, "roots"), 0o755);

@@ -66,7 +66,7 @@ export function writeSshdConfig(spec: SshdSpec, clientPubKey: string): void {
     `AllowUsers ${spec.user}`,
     "X11Forwarding no",
     "PrintMotd no",
-    // Defaults (10, 10:30:100) refuse connections under a test suite's parallelism (testbed.md §2).
+    // Defaults (10, 10:30:100) refuse connections under a test suite's parallelism.
     "MaxSessions 64",
     "MaxStartups 64:30:128",
     `SetEnv PATH=${spec.sessionPath}`,

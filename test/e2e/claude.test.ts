@@ -1,6 +1,6 @@
 // End-to-end: the real Claude Code CLI (offline, against a mock Messages API) with rch's
 // PreToolUse hook installed by `rch hook install` into a fresh HOME. Checks the rewrite, that
-// the rewritten build really runs, and that the hook never widens permissions (design §2).
+// the rewritten build really runs, and that the hook never widens permissions.
 //
 // RCH_LOCAL_ONLY=1 makes `rch exec` run the build locally, so the assertions hold with or
 // without a worker fleet (claude-remote.test.ts runs the same chain against a real worker).

@@ -1,6 +1,6 @@
 // Fail-open: whenever rch cannot (or must not) run the build on a worker, the agent still gets
 // the local result: same exit code, output and files, plus one `rch: running locally: <why>`
-// line on stderr (design §4). Also: rch switched off runs locally and never touches a worker.
+// line on stderr (README, "Running builds remotely"). Also: rch switched off runs locally and never touches a worker.
 import { beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";

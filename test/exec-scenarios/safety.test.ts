@@ -1,4 +1,4 @@
-// Bringing artifacts back must never hurt the local tree (design §4 step 6): a file edited
+// Bringing artifacts back must never hurt the local tree: a file edited
 // locally while the build ran remotely keeps the edit, and symlinks in the returned tree are not
 // followed out of the project (nothing is written outside it, nothing outside is copied in).
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";

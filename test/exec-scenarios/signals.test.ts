@@ -1,7 +1,7 @@
 // Cancelling `rch exec` mid-build (Ctrl-C, SIGTERM, `timeout`, the agent's tool timeout, even
 // SIGKILL) ends the build on the worker too: rch exits promptly with 128+N (124 for timeout),
 // does not re-run the build locally, and no process of the build outlives it on the worker.
-// (ssh without a tty does not propagate this by itself: testbed.md §2.)
+// (ssh without a tty does not propagate this by itself.)
 import { afterEach, expect, setDefaultTimeout, test } from "bun:test";
 import {
   expectNoWorkerLeftovers,
