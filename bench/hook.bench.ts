@@ -6,12 +6,17 @@
 // Run: bun run build && bun bench/hook.bench.ts
 // RCH_BENCH_BASE=/path/to/another/rch adds that rch's installed hook (build command) to the same
 // interleaved rounds: an A/B against an earlier build on one machine, in one run.
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
 const rch = resolve(import.meta.dir, "../dist/rch");
 const dir = mkdtempSync(join(tmpdir(), "rch-hook-bench-"));
+// Every temporary HOME (the floor binary alone is ~100 MB) goes when the bench ends, thrown or not.
+const scratch = [dir];
+process.on("exit", () => {
+  for (const d of scratch) rmSync(d, { recursive: true, force: true });
+});
 const runs = Number(process.env.RUNS ?? 300);
 
 const install = Bun.spawnSync([rch, "hook", "install"], { env: { ...process.env, HOME: dir } });
@@ -22,6 +27,7 @@ const hookCommand: string = settings.hooks.PreToolUse[0].hooks[0].command;
 /** The same install for another rch (A/B), in a HOME of its own. */
 function installedHook(bin: string): string {
   const home = mkdtempSync(join(tmpdir(), "rch-hook-bench-base-"));
+  scratch.push(home);
   const r = Bun.spawnSync([bin, "hook", "install"], { env: { ...process.env, HOME: home } });
   if (r.exitCode !== 0) throw new Error(`${bin} hook install failed: ${r.stderr}`);
   return JSON.parse(readFileSync(join(home, ".claude", "settings.json"), "utf8")).hooks.PreToolUse[0].hooks[0]

@@ -2,9 +2,9 @@
 // (it hands over socket and lock at once and finishes serving the builds already connected to
 // it) and starts a daemon of its own build — instead of being served by the old code for days.
 // "The old rch" is a real compiled binary, built from these sources with an earlier build stamp.
-import { beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { cpSync, mkdtempSync } from "node:fs";
-import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { cpSync, mkdtempSync, rmSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { expectRanRemotely, expectSameOutput, Scenario, useFleet, waitRemoteFile } from "./harness.ts";
 import { run } from "./proc.ts";
 import { REPO, rchBinary } from "./rchbin.ts";
@@ -26,6 +26,10 @@ beforeAll(async () => {
   const r = await run(["bash", "scripts/build.sh"], { cwd: REPO, env, timeoutMs: 180_000 });
   if (r.code !== 0) throw new Error(`building the old rch failed:\n${r.stderr}`);
 }, 240_000);
+// The old binary is ~110 MB: never leave it behind.
+afterAll(() => {
+  if (oldRch) rmSync(dirname(oldRch), { recursive: true, force: true });
+});
 
 interface DaemonStatus {
   running: boolean;
