@@ -4,6 +4,7 @@
 // Side by side, interleaved, N rounds: the same tiny local build run directly (`sh -c …`), and
 // through `rch exec` with rchd stopped. The build writes CLOCK_REALTIME stamps when it starts and
 // ends, so the delay before and the delay after are measured apart.
+// RCH_BENCH_BASE=/path/to/an/earlier/rch adds that rch's `exec` against the same stopped rchd.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startFleet } from "../test/bed/fleet.ts";
@@ -18,6 +19,19 @@ async function main(): Promise<void> {
   const [fleet, rch] = await Promise.all([startFleet({ workers: 1, toolchains: ["cc"] }), ensureBinary()]);
   const e = rchEnv(fleet);
   const proj = mkdtempSync("/tmp/rchbench-hung-");
+  const baseRch = process.env.RCH_BENCH_BASE;
+  if (baseRch) {
+    // An earlier rch ignores a worker whose entry has keys it does not know.
+    const workers = join(e.dir, "config", "workers.toml");
+    const keys = /^(min_free_gb|max_disk_gb|max_share) =/;
+    writeFileSync(
+      workers,
+      readFileSync(workers, "utf8")
+        .split("\n")
+        .filter((l) => !keys.test(l))
+        .join("\n"),
+    );
+  }
   try {
     mkdirSync(join(proj, ".git"));
     // `make` is a build rch would offload; the recipe stamps its start and end (ns, wall clock).
@@ -45,7 +59,10 @@ async function main(): Promise<void> {
     process.kill(pid, "SIGSTOP");
     const plain = { before: [] as number[], after: [] as number[] };
     const hung = { before: [] as number[], after: [] as number[] };
+    // RCH_BENCH_BASE=/path/to/an/earlier/rch: the same build through that rch, same stopped rchd.
+    const base = { before: [] as number[], after: [] as number[] };
     let line = "";
+    let baseLine = "";
     try {
       for (let i = 0; i < N; i++) {
         const a = await round(["make"]);
@@ -55,6 +72,12 @@ async function main(): Promise<void> {
         hung.before.push(b.before);
         hung.after.push(b.after);
         line = b.err.trim();
+        if (baseRch) {
+          const c = await round([baseRch, "exec", "--", "make"]);
+          base.before.push(c.before);
+          base.after.push(c.after);
+          baseLine = c.err.trim();
+        }
       }
     } finally {
       process.kill(pid, "SIGCONT");
@@ -69,6 +92,11 @@ async function main(): Promise<void> {
     console.log(`                          before the build   after the build`);
     console.log(`  make                    ${pb.toFixed(1).padStart(16)} ${pa.toFixed(1).padStart(17)}`);
     console.log(`  rch exec -- make        ${hb.toFixed(1).padStart(16)} ${ha.toFixed(1).padStart(17)}`);
+    if (baseRch) {
+      const [bb, ba] = [median(base.before), median(base.after)];
+      console.log(`  base rch exec -- make   ${bb.toFixed(1).padStart(16)} ${ba.toFixed(1).padStart(17)}`);
+      console.log(`  base rch's line: ${baseLine}`);
+    }
     console.log(`  rch's line: ${line}`);
   } finally {
     rmSync(proj, { recursive: true, force: true });

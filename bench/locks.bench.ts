@@ -4,6 +4,7 @@
 //     build is `true` on a copy that is already current, so the difference is the prologue.
 //  2. ssh sessions per `rch exec` (no change, and one file changed): counted by an `ssh` first on
 //     PATH that logs each start and execs the real one — the locks ride the build's own session.
+//     RCH_BENCH_BASE=/path/to/an/earlier/rch counts the same for that build, side by side.
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { defaultConfig } from "../src/config/schema.ts";
@@ -100,24 +101,53 @@ async function main(): Promise<void> {
     const log = join(base, "ssh.log");
     writeFileSync(join(shim, "ssh"), `#!/bin/sh\necho x >> ${log}\nexec /usr/bin/ssh "$@"\n`);
     chmodSync(join(shim, "ssh"), 0o755);
-    const env = { ...e.env, PATH: `${shim}:${e.env.PATH}` };
-    const proj = join(base, "proj");
-    mkdirSync(join(proj, ".git"), { recursive: true });
-    writeFileSync(join(proj, "Makefile"), "all: out.txt\nout.txt: in.txt\n\tcp in.txt out.txt\n");
-    writeFileSync(join(proj, "in.txt"), "1\n");
-    const count = async (argv: string[]) => {
+    const withShim = (env: Record<string, string | undefined>) => ({ ...env, PATH: `${shim}:${env.PATH}` });
+    const project = (name: string) => {
+      const proj = join(base, name);
+      mkdirSync(join(proj, ".git"), { recursive: true });
+      writeFileSync(join(proj, "Makefile"), "all: out.txt\nout.txt: in.txt\n\tcp in.txt out.txt\n");
+      writeFileSync(join(proj, "in.txt"), "1\n");
+      return proj;
+    };
+    const count = async (argv: string[], proj: string, env: Record<string, string | undefined>) => {
       writeFileSync(log, "");
       const p = Bun.spawn(argv, { cwd: proj, env, stdout: "ignore", stderr: "pipe" });
       const err = await new Response(p.stderr).text();
       if ((await p.exited) !== 0) throw new Error(err);
       return readFileSync(log, "utf8").split("\n").filter(Boolean).length;
     };
-    await count([rch, "exec", "--", "make"]); // first: master, full sync, build, pull
-    const noChange = await count([rch, "exec", "--", "make"]);
-    writeFileSync(join(proj, "in.txt"), "2\n");
-    const oneFile = await count([rch, "exec", "--", "make"]);
-    console.log(`ssh processes per rch exec -- make: no change ${noChange}, one file changed ${oneFile}`);
+    const sessions = async (bin: string, proj: string, env: Record<string, string | undefined>) => {
+      const argv = [bin, "exec", "--", "make"];
+      await count(argv, proj, env); // first: master, full sync, build, pull
+      const noChange = await count(argv, proj, env);
+      writeFileSync(join(proj, "in.txt"), "2\n");
+      return { noChange, oneFile: await count(argv, proj, env) };
+    };
+    const now = await sessions(rch, project("proj"), withShim(e.env));
+    console.log(
+      `ssh processes per rch exec -- make: no change ${now.noChange}, one file changed ${now.oneFile}`,
+    );
     console.log("  (the build's session; with one file changed, one more for the pull of out.txt)");
+    // RCH_BENCH_BASE=/path/to/an/earlier/rch: the same count for a build without worker-side locks.
+    const baseRch = process.env.RCH_BENCH_BASE;
+    if (baseRch) {
+      const baseEnv = rchEnv(fleet);
+      const workers = join(baseEnv.dir, "config", "workers.toml");
+      const keys = /^(min_free_gb|max_disk_gb|max_share) =/;
+      writeFileSync(
+        workers,
+        readFileSync(workers, "utf8")
+          .split("\n")
+          .filter((l) => !keys.test(l))
+          .join("\n"),
+      );
+      try {
+        const was = await sessions(baseRch, project("proj-base"), withShim(baseEnv.env));
+        console.log(`  same with ${baseRch}: no change ${was.noChange}, one file changed ${was.oneFile}`);
+      } finally {
+        baseEnv.cleanup();
+      }
+    }
   } finally {
     rmSync(base, { recursive: true, force: true });
     e.cleanup();
