@@ -7,9 +7,10 @@ const argv = /(^|\/)rchd$/.test(process.argv0)
   : process.argv.slice(2);
 
 async function dispatch(): Promise<number> {
-  if (argv.length === 1 && argv[0] === "hook") {
+  // `rch hook` (Claude Code) or `rch hook --agent NAME`, exactly as `rch hook install` registers them.
+  if (argv[0] === "hook" && (argv.length === 1 || (argv.length === 3 && argv[1] === "--agent"))) {
     const { runHook } = await import("../hook/run.ts");
-    return runHook();
+    return runHook(argv[2]);
   }
   if (argv[0] === "exec") {
     const { runExecCommand } = await import("../cli/commands/exec.ts");

@@ -1,6 +1,7 @@
-// Registers rch in ~/.claude/settings.json without disturbing anything else there: every other
-// key and hook is kept, the write is atomic, the previous file is backed up, and running it twice
-// changes nothing.
+// Registers rch in an agent's hook config (Claude Code's settings.json, Codex's hooks.json,
+// Gemini's settings.json: the agent adapter says which file and event) without disturbing anything
+// else there: every other key and hook is kept, the write is atomic, the previous file is backed
+// up, and running it twice changes nothing.
 import {
   copyFileSync,
   existsSync,
@@ -10,25 +11,19 @@ import {
   statSync,
   writeFileSync,
 } from "node:fs";
-import { homedir } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname } from "node:path";
+import { DEFAULT_AGENT } from "./agents/index.ts";
+import type { AgentAdapter } from "./agents/types.ts";
 import { HOOK_MARKER, prefilterCommand } from "./prefilter.ts";
-
-/** Seconds Claude Code gives the hook before killing it and running the original command. */
-export const HOOK_TIMEOUT_S = 10;
 
 export class SettingsFileError extends Error {
   override name = "SettingsFileError";
 }
 
-export function settingsPath(env: NodeJS.ProcessEnv = process.env): string {
-  return join(env.CLAUDE_CONFIG_DIR || join(env.HOME || homedir(), ".claude"), "settings.json");
-}
-
 type Json = Record<string, unknown>;
 interface HookEntry {
   matcher?: unknown;
-  hooks?: { type?: unknown; command?: unknown; timeout?: unknown }[];
+  hooks?: Record<string, unknown>[];
 }
 
 function load(file: string): Json {
@@ -51,14 +46,14 @@ function isOurs(entry: HookEntry): boolean {
   return (entry.hooks ?? []).some((h) => typeof h.command === "string" && h.command.startsWith(HOOK_MARKER));
 }
 
-function preToolUse(settings: Json): HookEntry[] {
+function groups(settings: Json, event: string, file: string): HookEntry[] {
   const hooks = settings.hooks;
   if (hooks !== undefined && (typeof hooks !== "object" || hooks === null || Array.isArray(hooks))) {
-    throw new SettingsFileError("settings.hooks is not an object; not touching it");
+    throw new SettingsFileError(`${file}: "hooks" is not an object; not touching it`);
   }
-  const list = (hooks as Json | undefined)?.PreToolUse;
+  const list = (hooks as Json | undefined)?.[event];
   if (list !== undefined && !Array.isArray(list))
-    throw new SettingsFileError("hooks.PreToolUse is not an array");
+    throw new SettingsFileError(`${file}: "hooks.${event}" is not an array; not touching it`);
   return (list as HookEntry[] | undefined) ?? [];
 }
 
@@ -74,32 +69,47 @@ function save(file: string, settings: Json): void {
 
 export type InstallResult = { changed: boolean; file: string; command: string };
 
-export function installHook(rchArgv: string[], env: NodeJS.ProcessEnv = process.env): InstallResult {
-  const file = settingsPath(env);
+/** The command registered for an agent: bare `rch hook` for the default agent (as installed before
+ * there were adapters), `rch hook --agent NAME` for the others. */
+export function hookCommand(rchArgv: string[], agent: AgentAdapter): string {
+  return prefilterCommand(rchArgv, agent === DEFAULT_AGENT ? undefined : agent.name);
+}
+
+export function installHook(
+  rchArgv: string[],
+  env: NodeJS.ProcessEnv = process.env,
+  agent: AgentAdapter = DEFAULT_AGENT,
+): InstallResult {
+  const reg = agent.registration;
+  const file = reg.file(env);
   const settings = load(file);
-  const entries = preToolUse(settings);
-  const command = prefilterCommand(rchArgv);
-  const ours: HookEntry = { matcher: "Bash", hooks: [{ type: "command", command, timeout: HOOK_TIMEOUT_S }] };
+  const entries = groups(settings, reg.event, file);
+  const command = hookCommand(rchArgv, agent);
+  const ours: HookEntry = { matcher: reg.matcher, hooks: [reg.handler(command)] };
   const existing = entries.filter(isOurs);
   if (existing.length === 1 && JSON.stringify(existing[0]) === JSON.stringify(ours)) {
     return { changed: false, file, command };
   }
   const kept = entries.filter((e) => !isOurs(e));
-  settings.hooks = { ...((settings.hooks as Json | undefined) ?? {}), PreToolUse: [...kept, ours] };
+  settings.hooks = { ...((settings.hooks as Json | undefined) ?? {}), [reg.event]: [...kept, ours] };
   save(file, settings);
   return { changed: true, file, command };
 }
 
-export function uninstallHook(env: NodeJS.ProcessEnv = process.env): { changed: boolean; file: string } {
-  const file = settingsPath(env);
+export function uninstallHook(
+  env: NodeJS.ProcessEnv = process.env,
+  agent: AgentAdapter = DEFAULT_AGENT,
+): { changed: boolean; file: string } {
+  const { event } = agent.registration;
+  const file = agent.registration.file(env);
   if (!existsSync(file)) return { changed: false, file };
   const settings = load(file);
-  const entries = preToolUse(settings);
+  const entries = groups(settings, event, file);
   const kept = entries.filter((e) => !isOurs(e));
   if (kept.length === entries.length) return { changed: false, file };
   const hooks = { ...(settings.hooks as Json) };
-  if (kept.length > 0) hooks.PreToolUse = kept;
-  else delete hooks.PreToolUse;
+  if (kept.length > 0) hooks[event] = kept;
+  else delete hooks[event];
   if (Object.keys(hooks).length > 0) settings.hooks = hooks;
   else delete settings.hooks;
   save(file, settings);
@@ -115,9 +125,12 @@ export interface HookStatus {
   binaryExists?: boolean;
 }
 
-export function hookStatus(env: NodeJS.ProcessEnv = process.env): HookStatus {
-  const file = settingsPath(env);
-  const entry = preToolUse(load(file)).find(isOurs);
+export function hookStatus(
+  env: NodeJS.ProcessEnv = process.env,
+  agent: AgentAdapter = DEFAULT_AGENT,
+): HookStatus {
+  const file = agent.registration.file(env);
+  const entry = groups(load(file), agent.registration.event, file).find(isOurs);
   const command = entry?.hooks?.find((h) => typeof h.command === "string")?.command as string | undefined;
   if (!command) return { file, installed: false };
   const binary = /exec '((?:[^']|'\\'')*)'/.exec(command)?.[1]?.replace(/'\\''/g, "'");

@@ -1,5 +1,5 @@
-// Whether the original line would have run without a prompt anyway (README: "The hook"). Only then does
-// rch say "allow"; the rewrite must never widen what the user permitted.
+// Claude Code: whether the original line would have run without a prompt anyway (README: "The
+// hook"). Only then does rch say "allow"; the rewrite must never widen what the user permitted.
 import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
@@ -31,7 +31,7 @@ function rulesOf(settings: Record<string, unknown> | undefined, into: RuleSet): 
   }
 }
 
-function claudeDir(env: NodeJS.ProcessEnv): string {
+export function claudeDir(env: NodeJS.ProcessEnv): string {
   return env.CLAUDE_CONFIG_DIR || join(env.HOME || homedir(), ".claude");
 }
 

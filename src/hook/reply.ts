@@ -1,19 +1,14 @@
-// The only writer of hook stdout. Claude Code reads exactly one JSON object here, or nothing.
+// The only writer of hook stdout. Agents read exactly one JSON object here, or nothing.
 import { writeSync } from "node:fs";
+import type { AgentAdapter, ShellCall } from "./agents/types.ts";
 import type { HookDecision } from "./decide.ts";
 
-export function replyJson(decision: HookDecision): string | undefined {
+export function replyJson(agent: AgentAdapter, call: ShellCall, decision: HookDecision): string | undefined {
   if (decision.kind === "pass") return undefined;
-  const out: Record<string, unknown> = { hookEventName: "PreToolUse", updatedInput: decision.updatedInput };
-  if (decision.allow) {
-    out.permissionDecision = "allow";
-    out.permissionDecisionReason = "rch: build offloaded; the original command is allowed by your settings";
-  }
-  return JSON.stringify({ hookSpecificOutput: out });
+  return JSON.stringify(agent.reply(call, decision.rewritten, decision.allow));
 }
 
-export function writeReply(decision: HookDecision): void {
-  const json = replyJson(decision);
+export function writeReply(json: string | undefined): void {
   if (json === undefined) return;
   const buf = Buffer.from(`${json}\n`);
   let off = 0;

@@ -5,10 +5,10 @@ import { parseBool } from "../config/env.ts";
 import { loadConfig } from "../config/load.ts";
 import { shQuoteAlways } from "../shell/quote.ts";
 import { selfArgv } from "../shell/self.ts";
+import { agentNamed, DEFAULT_AGENT } from "./agents/index.ts";
 import { decide } from "./decide.ts";
 import { MAX_INPUT_BYTES, parseHookInput } from "./input.ts";
-import { allowedWithoutPrompt, effectiveRules } from "./permissions.ts";
-import { writeReply } from "./reply.ts";
+import { replyJson, writeReply } from "./reply.ts";
 
 /** Reads stdin up to the limit; a larger payload is abandoned unread rather than buffered. */
 function readStdin(limit: number): string | undefined {
@@ -36,22 +36,25 @@ export function rchPrefix(): string {
   return `${selfArgv().map(shQuoteAlways).join(" ")} exec -- `;
 }
 
-export function runHook(env: NodeJS.ProcessEnv = process.env): number {
+/** `agentName` comes from the registered command (`rch hook --agent NAME`); bare `rch hook` is
+ * Claude Code's. An unknown name prints nothing, like any other surprise. */
+export function runHook(agentName?: string, env: NodeJS.ProcessEnv = process.env): number {
   try {
     if (parseBool(env.RCH_BYPASS) === true || parseBool(env.RCH_ENABLED) === false) return 0;
+    const agent = agentName === undefined ? DEFAULT_AGENT : agentNamed(agentName);
+    if (!agent) return 0;
     const raw = readStdin(MAX_INPUT_BYTES);
     if (raw === undefined) return 0;
-    const parsed = parseHookInput(raw);
+    const parsed = parseHookInput(raw, agent);
     if (!parsed.ok) return 0;
     const { config, unreadable } = loadConfig({ env, workers: false });
     if (unreadable || !config.general.enabled) return 0;
-    const projectDir = env.CLAUDE_PROJECT_DIR || parsed.input.cwd;
-    const decision = decide(parsed.input, {
+    const decision = decide(parsed.call, {
       prefix: rchPrefix(),
       threshold: config.compilation.confidence_threshold,
-      allowedWithoutPrompt: (cmds) => allowedWithoutPrompt(effectiveRules(env, projectDir), cmds),
+      permit: (q) => agent.permit({ ...q, env }),
     });
-    writeReply(decision);
+    writeReply(replyJson(agent, parsed.call, decision));
   } catch {
     // Fail open: whatever went wrong, the command runs as the agent wrote it.
   }

@@ -1,12 +1,13 @@
 import { describe, expect, test } from "bun:test";
-import { decide } from "../../src/hook/decide.ts";
-import type { HookInput } from "../../src/hook/input.ts";
+import { claude } from "../../src/hook/agents/claude.ts";
+import type { ShellCall } from "../../src/hook/agents/types.ts";
+import { type DecideContext, decide as decideCall, type HookDecision } from "../../src/hook/decide.ts";
 import { parseHookInput } from "../../src/hook/input.ts";
-import { replyJson } from "../../src/hook/reply.ts";
+import { replyJson as replyFor } from "../../src/hook/reply.ts";
 
 const prefix = "'/opt/rch' exec -- ";
 const never = () => false;
-const input = (command: string, extra: Partial<HookInput> = {}): HookInput => ({
+const payload = (command: string, extra: Record<string, unknown> = {}) => ({
   hook_event_name: "PreToolUse",
   tool_name: "Bash",
   tool_input: {
@@ -19,6 +20,26 @@ const input = (command: string, extra: Partial<HookInput> = {}): HookInput => ({
   permission_mode: "default",
   ...extra,
 });
+/** A Claude Code call, parsed by its adapter as the hook does. */
+const input = (command: string, extra: Record<string, unknown> = {}): ShellCall => {
+  const r = claude.parse(payload(command, extra));
+  if (!r.ok) throw new Error(r.reason);
+  return r.call;
+};
+let lastCall: ShellCall | undefined;
+/** Claude Code's permit, with the settings' answer to "allowed without a prompt?" given. */
+function decide(
+  call: ShellCall,
+  ctx: { prefix: string; threshold: number; allowedWithoutPrompt: (cmds: string[]) => boolean },
+): HookDecision {
+  lastCall = call;
+  const permit: DecideContext["permit"] = ({ call: c, simpleCommands }) =>
+    c.permissionMode === "bypassPermissions"
+      ? { rewrite: true, allow: true }
+      : { rewrite: true, allow: ctx.allowedWithoutPrompt(simpleCommands) };
+  return decideCall(call, { prefix: ctx.prefix, threshold: ctx.threshold, permit });
+}
+const replyJson = (d: HookDecision) => replyFor(claude, lastCall!, d);
 
 describe("decide", () => {
   test("non-build: pass, no reply", () => {
@@ -62,13 +83,17 @@ describe("decide", () => {
     expect(JSON.parse(replyJson(d)!).hookSpecificOutput.permissionDecision).toBe("allow");
   });
 
-  test("bypassPermissions mode allows", () => {
-    const d = decide(input("cargo build", { permission_mode: "bypassPermissions" }), {
-      prefix,
-      threshold: 0.85,
-      allowedWithoutPrompt: never,
-    });
-    expect(JSON.parse(replyJson(d)!).hookSpecificOutput.permissionDecision).toBe("allow");
+  test("Claude Code's permit: bypassPermissions allows; default mode with no rules does not", () => {
+    // A HOME with no settings at all: only the mode can allow.
+    const env = { HOME: "/nonexistent-rch-test-home" };
+    const permit: DecideContext["permit"] = (q) => claude.permit({ ...q, env });
+    const bypass = input("cargo build", { permission_mode: "bypassPermissions" });
+    const d = decideCall(bypass, { prefix, threshold: 0.85, permit });
+    expect(JSON.parse(replyFor(claude, bypass, d)!).hookSpecificOutput.permissionDecision).toBe("allow");
+    const plain = input("cargo build");
+    const p = decideCall(plain, { prefix, threshold: 0.85, permit });
+    expect(p.kind).toBe("rewrite");
+    expect(JSON.parse(replyFor(claude, plain, p)!).hookSpecificOutput.permissionDecision).toBeUndefined();
   });
 
   test("threshold above every confidence keeps builds local", () => {
@@ -95,11 +120,11 @@ describe("parseHookInput", () => {
       "not PreToolUse",
     ],
   ])("rejects %p", (raw, why) => {
-    const r = parseHookInput(raw);
+    const r = parseHookInput(raw, claude);
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.reason).toContain(why);
   });
   test("accepts a payload with unknown fields", () => {
-    expect(parseHookInput(ok.replace("{", '{"effort":{"level":"high"},')).ok).toBe(true);
+    expect(parseHookInput(ok.replace("{", '{"effort":{"level":"high"},'), claude).ok).toBe(true);
   });
 });

@@ -2,6 +2,8 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { claude } from "../../src/hook/agents/claude.ts";
+import type { AgentAdapter } from "../../src/hook/agents/types.ts";
 import { hookStatus, installHook, SettingsFileError, uninstallHook } from "../../src/hook/install.ts";
 
 let home: string;
@@ -92,5 +94,43 @@ describe("rch hook install/uninstall", () => {
     });
     installHook([process.execPath], env);
     expect(hookStatus(env)).toMatchObject({ installed: true, binary: process.execPath, binaryExists: true });
+  });
+});
+
+describe("the agent seam", () => {
+  // A made-up agent with another file, event, matcher and handler shape: install/uninstall are
+  // driven only by its registration.
+  const other: AgentAdapter = {
+    ...claude,
+    name: "other",
+    registration: {
+      file: (e) => join(e.HOME!, ".other", "hooks.json"),
+      event: "BeforeTool",
+      matcher: "shell",
+      handler: (command) => ({ type: "command", name: "rch", command, timeout: 10000 }),
+    },
+  };
+  const file = () => join(home, ".other", "hooks.json");
+
+  test("installs under the adapter's event with the agent named in the command", () => {
+    mkdirSync(join(home, ".other"));
+    writeFileSync(file(), JSON.stringify({ hooks: { BeforeTool: [{ matcher: "x", hooks: [] }] }, keep: 1 }));
+    expect(installHook(rch, env, other).changed).toBe(true);
+    const s = JSON.parse(readFileSync(file(), "utf8"));
+    expect(s.keep).toBe(1);
+    expect(s.hooks.BeforeTool).toHaveLength(2);
+    expect(s.hooks.BeforeTool[1]).toMatchObject({
+      matcher: "shell",
+      hooks: [{ name: "rch", timeout: 10000 }],
+    });
+    expect(s.hooks.BeforeTool[1].hooks[0].command).toContain(
+      "exec '/opt/rch dir/rch' hook --agent 'other' <<",
+    );
+    expect(installHook(rch, env, other).changed).toBe(false);
+    expect(hookStatus(env, other)).toMatchObject({ installed: true, binary: "/opt/rch dir/rch" });
+    // Claude Code's file is untouched by another agent's install.
+    expect(existsSync(settings())).toBe(false);
+    expect(uninstallHook(env, other).changed).toBe(true);
+    expect(JSON.parse(readFileSync(file(), "utf8")).hooks.BeforeTool).toHaveLength(1);
   });
 });

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { build as buildCorpus, nonBuild as nonBuildCorpus } from "../../bench/corpus.ts";
 import { classify, DEFAULT_THRESHOLD, FAMILY_RULES } from "../../src/classify/index.ts";
+import { claude } from "../../src/hook/agents/claude.ts";
 import { decide } from "../../src/hook/decide.ts";
 import { parseHookInput } from "../../src/hook/input.ts";
 import { HOOK_MARKER, PREFILTER_KEYWORDS, prefilterCommand } from "../../src/hook/prefilter.ts";
@@ -66,6 +67,10 @@ describe("rch hook: bad input of any kind → no output, exit 0", () => {
     ["JSON array", "[1,2,3]"],
     ["non-build Bash", payload("git status")],
   ];
+  test("a hook registered for an agent this rch does not know prints nothing", () => {
+    const r = run([rch, "hook", "--agent", "no-such-agent"], payload("cargo build"));
+    expect({ code: r.code, out: r.out, err: r.err }).toEqual({ code: 0, out: "", err: "" });
+  });
   for (const [name, input] of bad) {
     test(name, () => {
       const r = run([rch, "hook"], input);
@@ -210,12 +215,12 @@ describe("installed prefilter", () => {
     const prefix = `'${rch}' exec -- `;
     for (const [i, line] of offloaded.entries()) {
       expect({ line, reached: reached[i] }).toEqual({ line, reached: payloads[i] });
-      const parsed = parseHookInput(reached[i]!);
+      const parsed = parseHookInput(reached[i]!, claude);
       if (!parsed.ok) throw new Error(`${line}: ${parsed.reason}`);
-      const d = decide(parsed.input, {
+      const d = decide(parsed.call, {
         prefix,
         threshold: DEFAULT_THRESHOLD,
-        allowedWithoutPrompt: () => false,
+        permit: () => ({ rewrite: true, allow: false }),
       });
       expect({ line, kind: d.kind }).toEqual({ line, kind: "rewrite" });
     }

@@ -1,59 +1,110 @@
-// rch hook install|uninstall|status|test. (Bare `rch hook` — what Claude Code runs — never
-// reaches this file: bin/rch.ts dispatches it directly to hook/run.ts.)
+// rch hook install|uninstall|status|test [--agent NAME | --all]. (The hook itself — bare `rch hook`
+// or `rch hook --agent NAME`, what the agents run — never reaches this file: bin/rch.ts
+// dispatches it directly to hook/run.ts.)
 import type { Command } from "commander";
 import pc from "picocolors";
-import { hookStatus, installHook, uninstallHook } from "../../hook/install.ts";
-import { prefilterCommand } from "../../hook/prefilter.ts";
+import { AGENTS, agentNamed, DEFAULT_AGENT } from "../../hook/agents/index.ts";
+import type { AgentAdapter } from "../../hook/agents/types.ts";
+import { hookCommand, hookStatus, installHook, uninstallHook } from "../../hook/install.ts";
 import { selfArgv } from "../../shell/self.ts";
 import { action } from "../action.ts";
+import { CliError } from "../errors.ts";
 import type { Output } from "../output.ts";
 
-const restartNote = "running Claude Code sessions only see hook changes after a restart";
+interface AgentOpts {
+  agent?: string;
+  all?: boolean;
+}
 
-function install(out: Output): number {
-  const r = installHook(selfArgv());
+const names = AGENTS.map((a) => a.name).join(", ");
+
+/** --agent NAME, --all (every agent found on this machine), or Claude Code by default. */
+function chosen(opts: AgentOpts, everyKnown = false): AgentAdapter[] {
+  if (opts.agent && opts.all) throw new CliError("give --agent or --all, not both");
+  if (opts.all) return everyKnown ? [...AGENTS] : AGENTS.filter((a) => a.detect(process.env));
+  if (!opts.agent) return [DEFAULT_AGENT];
+  const a = agentNamed(opts.agent);
+  if (!a) throw new CliError(`unknown agent '${opts.agent}' (known: ${names})`);
+  return [a];
+}
+
+function install(out: Output, opts: AgentOpts): number {
+  const agents = chosen(opts);
+  if (agents.length === 0) {
+    out.result(`no agent found on this machine (looked for: ${names}); use --agent NAME`, { results: [] });
+    return 1;
+  }
+  const results = agents.map((a) => ({ agent: a.name, ...installHook(selfArgv(), process.env, a) }));
   out.result(
-    r.changed
-      ? `installed the rch PreToolUse hook in ${r.file}\n(${restartNote})`
-      : `already installed in ${r.file}`,
-    r,
+    () =>
+      agents
+        .map((a, i) => {
+          const r = results[i]!;
+          const what = r.changed ? `installed the rch hook in ${r.file}` : `already installed in ${r.file}`;
+          return `${a.title}: ${what}\n  (${a.afterChange})`;
+        })
+        .join("\n"),
+    { results },
   );
   return 0;
 }
 
-function uninstall(out: Output): number {
-  const r = uninstallHook();
+function uninstall(out: Output, opts: AgentOpts): number {
+  const agents = chosen(opts, true);
+  const results = agents.map((a) => ({ agent: a.name, ...uninstallHook(process.env, a) }));
   out.result(
-    r.changed ? `removed the rch hook from ${r.file}\n(${restartNote})` : `not installed in ${r.file}`,
-    r,
+    () =>
+      agents
+        .map((a, i) => {
+          const r = results[i]!;
+          return r.changed
+            ? `${a.title}: removed the rch hook from ${r.file}\n  (${a.afterChange})`
+            : `${a.title}: not installed in ${r.file}`;
+        })
+        .join("\n"),
+    { results },
   );
   return 0;
 }
 
-function status(out: Output): number {
-  const s = hookStatus();
-  out.result(() => {
-    if (!s.installed) return `not installed (${s.file}); run: rch hook install`;
-    const bin = s.binaryExists ? pc.green("exists") : pc.red("MISSING — reinstall with rch hook install");
-    return `installed in ${s.file}\nbinary: ${s.binary} (${bin})`;
-  }, s);
-  return s.installed && s.binaryExists ? 0 : 1;
+/** Without --agent: every known agent. Exit 0 when at least one is installed and none is broken. */
+function status(out: Output, opts: AgentOpts): number {
+  const agents = opts.agent || opts.all ? chosen(opts, true) : [...AGENTS];
+  const all = agents.map((a) => ({
+    agent: a.name,
+    ...hookStatus(process.env, a),
+    warnings: a.warnings?.(process.env) ?? [],
+  }));
+  out.result(
+    () =>
+      agents
+        .map((a, i) => {
+          const s = all[i]!;
+          const lines = [
+            s.installed
+              ? `${a.title}: installed in ${s.file}\n  binary: ${s.binary} (${s.binaryExists ? pc.green("exists") : pc.red(`MISSING — reinstall with rch hook install --agent ${a.name}`)})`
+              : `${a.title}: not installed (${s.file}); run: rch hook install --agent ${a.name}`,
+          ];
+          for (const w of s.warnings) lines.push(`  ${pc.yellow("warning:")} ${w}`);
+          return lines.join("\n");
+        })
+        .join("\n"),
+    all.length === 1 ? all[0] : { agents: all },
+  );
+  const installed = all.filter((s) => s.installed);
+  return installed.length > 0 && installed.every((s) => s.binaryExists) ? 0 : 1;
 }
 
-async function test(out: Output, command: string | undefined, opts: { mode: string }): Promise<number> {
+async function test(
+  out: Output,
+  command: string | undefined,
+  opts: AgentOpts & { mode: string },
+): Promise<number> {
+  const agent = chosen({ agent: opts.agent })[0]!;
   const line = command ?? "cargo build --release";
-  const payload = {
-    session_id: "rch-hook-test",
-    transcript_path: "/dev/null",
-    cwd: process.cwd(),
-    permission_mode: opts.mode,
-    hook_event_name: "PreToolUse",
-    tool_name: "Bash",
-    tool_input: { command: line, description: "rch hook test", timeout: 600000 },
-    tool_use_id: "toolu_rch_test",
-  };
-  const s = hookStatus();
-  const hookCmd = s.installed && s.command ? s.command : prefilterCommand(selfArgv());
+  const payload = agent.sample(line, process.cwd(), opts.mode);
+  const s = hookStatus(process.env, agent);
+  const hookCmd = s.installed && s.command ? s.command : hookCommand(selfArgv(), agent);
   const started = performance.now();
   const proc = Bun.spawn(["/bin/sh", "-c", hookCmd], { stdin: "pipe", stdout: "pipe", stderr: "pipe" });
   proc.stdin.write(`${JSON.stringify(payload)}\n`);
@@ -70,7 +121,7 @@ async function test(out: Output, command: string | undefined, opts: { mode: stri
   out.result(
     () =>
       [
-        `hook:    ${s.installed ? "as installed in settings.json" : "not installed; testing this binary's hook"}`,
+        `hook:    ${s.installed ? `as installed in ${s.file}` : `not installed for ${agent.title}; testing this binary's hook`}`,
         `command: ${line}`,
         `exit:    ${code} in ${ms.toFixed(1)} ms`,
         reply ? `reply:   ${JSON.stringify(reply, null, 2)}` : "reply:   (none: the command runs as written)",
@@ -78,25 +129,35 @@ async function test(out: Output, command: string | undefined, opts: { mode: stri
       ]
         .filter(Boolean)
         .join("\n"),
-    { installed: s.installed, command: line, exitCode: code, ms, reply, stderr },
+    { agent: agent.name, installed: s.installed, command: line, exitCode: code, ms, reply, stderr },
   );
   return code === 0 ? 0 : 1;
 }
 
 export function registerHook(program: Command): void {
-  const hook = program.command("hook").description("the Claude Code PreToolUse hook");
-  hook.command("install").description("register rch in ~/.claude/settings.json").action(action(install));
+  const hook = program.command("hook").description(`the agents' pre-tool hooks (${names})`);
+  const agentOpt = ["--agent <name>", `one agent: ${names} (default: ${DEFAULT_AGENT.name})`] as const;
+  hook
+    .command("install")
+    .description("register rch in the agent's hook config")
+    .option(...agentOpt)
+    .option("--all", "every agent found on this machine")
+    .action(action(install));
   hook
     .command("uninstall")
-    .description("remove rch's entry from ~/.claude/settings.json")
+    .description("remove rch's entry from the agent's hook config")
+    .option(...agentOpt)
+    .option("--all", "every known agent")
     .action(action(uninstall));
   hook
     .command("status")
-    .description("is the hook installed, and does its binary exist")
+    .description("is the hook installed (every agent unless --agent), and does its binary exist")
+    .option("--agent <name>", `one agent: ${names}`)
     .action(action(status));
   hook
     .command("test [command]")
     .description("feed a sample payload through the installed hook and show the reply")
-    .option("--mode <mode>", "permission_mode to send", "default")
+    .option(...agentOpt)
+    .option("--mode <mode>", "permission mode to send (Claude Code)", "default")
     .action(action(test));
 }

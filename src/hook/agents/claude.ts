@@ -1,0 +1,79 @@
+// Claude Code: PreToolUse on the Bash tool, settings.json; `updatedInput` replaces the whole tool
+// input, so the reply is a copy with only `command` changed (dropping timeout or
+// run_in_background would kill long builds at the default tool timeout).
+import { existsSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import * as v from "valibot";
+import { allowedWithoutPrompt, claudeDir, effectiveRules } from "../permissions.ts";
+import type { AgentAdapter } from "./types.ts";
+
+/** Lenient on purpose: unknown fields from newer versions are kept, only what rch uses is checked. */
+const Payload = v.looseObject({
+  hook_event_name: v.optional(v.string()),
+  tool_name: v.string(),
+  tool_input: v.looseObject({ command: v.string() }),
+  cwd: v.optional(v.string()),
+  permission_mode: v.optional(v.string()),
+});
+
+/** Seconds Claude Code gives the hook before killing it and running the original command. */
+const TIMEOUT_S = 10;
+
+export const claude: AgentAdapter = {
+  name: "claude",
+  title: "Claude Code",
+  parse(payload) {
+    const r = v.safeParse(Payload, payload);
+    if (!r.success) return { ok: false, reason: "input is not a Bash PreToolUse payload" };
+    const p = r.output;
+    if (p.tool_name !== "Bash") return { ok: false, reason: `tool ${p.tool_name} is not Bash` };
+    if (p.hook_event_name !== undefined && p.hook_event_name !== "PreToolUse")
+      return { ok: false, reason: `event ${p.hook_event_name} is not PreToolUse` };
+    return {
+      ok: true,
+      call: {
+        command: p.tool_input.command,
+        toolInput: p.tool_input,
+        cwd: p.cwd,
+        permissionMode: p.permission_mode,
+      },
+    };
+  },
+  permit({ call, simpleCommands, env }) {
+    // Claude Code's own permission flow judges a rewrite without a decision; "allow" only when the
+    // original line would have run without a prompt anyway.
+    if (call.permissionMode === "bypassPermissions") return { rewrite: true, allow: true };
+    const projectDir = env.CLAUDE_PROJECT_DIR || call.cwd;
+    return { rewrite: true, allow: allowedWithoutPrompt(effectiveRules(env, projectDir), simpleCommands) };
+  },
+  sample: (command, cwd, mode) => ({
+    session_id: "rch-hook-test",
+    transcript_path: "/dev/null",
+    cwd,
+    permission_mode: mode,
+    hook_event_name: "PreToolUse",
+    tool_name: "Bash",
+    tool_input: { command, description: "rch hook test", timeout: 600000 },
+    tool_use_id: "toolu_rch_test",
+  }),
+  reply(call, rewritten, allow) {
+    const out: Record<string, unknown> = {
+      hookEventName: "PreToolUse",
+      updatedInput: { ...call.toolInput, command: rewritten },
+    };
+    if (allow) {
+      out.permissionDecision = "allow";
+      out.permissionDecisionReason = "rch: build offloaded; the original command is allowed by your settings";
+    }
+    return { hookSpecificOutput: out };
+  },
+  registration: {
+    file: (env) => join(claudeDir(env), "settings.json"),
+    event: "PreToolUse",
+    matcher: "Bash",
+    handler: (command) => ({ type: "command", command, timeout: TIMEOUT_S }),
+  },
+  detect: (env) => existsSync(claudeDir(env)) || existsSync(join(env.HOME || homedir(), ".claude.json")),
+  afterChange: "running Claude Code sessions only see hook changes after a restart",
+};
