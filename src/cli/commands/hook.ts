@@ -106,7 +106,7 @@ async function test(
   const s = hookStatus(process.env, agent);
   const hookCmd = s.installed && s.command ? s.command : hookCommand(selfArgv(), agent);
   const started = performance.now();
-  const proc = Bun.spawn(["/bin/sh", "-c", hookCmd], { stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+  const proc = Bun.spawn([...agent.hookShell, hookCmd], { stdin: "pipe", stdout: "pipe", stderr: "pipe" });
   proc.stdin.write(`${JSON.stringify(payload)}\n`);
   await proc.stdin.end();
   const timer = setTimeout(() => proc.kill("SIGKILL"), 15_000);

@@ -74,6 +74,7 @@ export const claude: AgentAdapter = {
     matcher: "Bash",
     handler: (command) => ({ type: "command", command, timeout: TIMEOUT_S }),
   },
+  hookShell: ["/bin/sh", "-c"],
   detect: (env) => existsSync(claudeDir(env)) || existsSync(join(env.HOME || homedir(), ".claude.json")),
   afterChange: "running Claude Code sessions only see hook changes after a restart",
 };

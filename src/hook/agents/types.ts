@@ -51,6 +51,8 @@ export interface AgentAdapter {
   /** The one JSON object printed for a rewrite. */
   reply(call: ShellCall, rewritten: string, allow: boolean): Record<string, unknown>;
   registration: Registration;
+  /** How the agent runs the registered command (benches and `rch hook test` run it the same way). */
+  hookShell: readonly string[];
   /** Whether this agent seems to be used on this machine (`rch hook install --all`). */
   detect(env: NodeJS.ProcessEnv): boolean;
   /** What the user must still do after the hook was installed or removed. */
