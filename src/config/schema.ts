@@ -5,6 +5,8 @@ import * as v from "valibot";
 const bool = v.boolean();
 const str = v.pipe(v.string(), v.minLength(1, "must not be empty"));
 const strList = v.array(v.string());
+/** A string whose "" means "the default" (as the README's config example writes it). */
+const strOrDefault = v.string();
 const nonNegInt = v.pipe(v.number(), v.integer("must be a whole number"), v.minValue(0));
 const posInt = v.pipe(v.number(), v.integer("must be a whole number"), v.minValue(1));
 /** Sizes and durations that may be fractional (`min_free_gb = 0.02` on a small test disk). */
@@ -16,10 +18,10 @@ export const sectionSchemas = {
     enabled: bool,
     log_level: v.picklist(["error", "warn", "info", "debug"]),
     /** "" (the default) means <cache dir>/rch.sock, so RCH_CACHE_DIR / XDG_CACHE_HOME move it too. */
-    socket_path: str,
+    socket_path: strOrDefault,
     preferred_workers: strList,
     /** How this workstation is named to workers it shares with others ("" = the host name). */
-    client_name: str,
+    client_name: strOrDefault,
   },
   compilation: {
     confidence_threshold: v.pipe(v.number(), v.minValue(0), v.maxValue(1)),

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig } from "../../src/config/load.ts";
@@ -30,6 +30,19 @@ describe("config layering", () => {
     expect(config.general.enabled).toBe(true);
     expect(workers).toEqual([]);
     expect(issues).toEqual([]);
+  });
+
+  test("the README's config.toml example, as written, is valid and is the defaults", () => {
+    const readme = readFileSync(join(import.meta.dir, "../../README.md"), "utf8");
+    const start = readme.indexOf("`~/.config/rch/config.toml` (all keys optional; defaults shown):");
+    expect(start).toBeGreaterThan(0);
+    const block = /```toml\n([\s\S]*?)```/.exec(readme.slice(start))?.[1];
+    expect(block).toContain("socket_path");
+    writeFileSync(join(cfgDir, "config.toml"), block!);
+    const withExample = loadConfig({ env: env() });
+    expect(withExample.issues.map(formatIssue)).toEqual([]);
+    rmSync(join(cfgDir, "config.toml"));
+    expect(withExample.config).toEqual(loadConfig({ env: env() }).config);
   });
 
   test("user < project < env", () => {
