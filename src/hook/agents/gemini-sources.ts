@@ -1,0 +1,117 @@
+// Where Gemini CLI 0.61 takes shell policy from: admin, user, workspace and extension policy
+// directories, `policyPaths` / `adminPolicyPaths` and `tools.allowed` / `tools.core` in the
+// system, user and workspace settings, and the flags of the running `gemini` (`--policy`,
+// `--admin-policy`, `--allowed-tools`), read from the hook's parent process. rch reads them all
+// whatever their tier or mode: an extra rule can only make it pass more often, never less.
+import { readdirSync, readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+import * as v from "valibot";
+import { readSmallFile } from "../../config/smallFile.ts";
+import { addToolEntries, type Patterns, readPolicyPath } from "./gemini-policy.ts";
+
+export function geminiDir(env: NodeJS.ProcessEnv): string {
+  return join(env.GEMINI_CLI_HOME || env.HOME || homedir(), ".gemini");
+}
+
+const SYSTEM_DIR = "/etc/gemini-cli";
+const List = v.optional(v.array(v.string()));
+const Settings = v.looseObject({
+  tools: v.optional(v.looseObject({ allowed: List, core: List })),
+  policyPaths: List,
+  adminPolicyPaths: List,
+});
+
+interface Found {
+  policyPaths: string[];
+  toolEntries: string[];
+}
+
+/** One settings file; a string says why rch cannot use it (Gemini also accepts comments, which
+ * rch does not parse: such a file makes the hook pass). */
+function readSettings(file: string, into: Found): string | undefined {
+  const f = readSmallFile(file);
+  if (f.kind === "absent") return undefined;
+  if (f.kind === "unreadable") return `${file}: ${f.reason}`;
+  let json: unknown;
+  try {
+    json = JSON.parse(f.bytes.toString("utf8"));
+  } catch {
+    return `${file} is not plain JSON`;
+  }
+  const r = v.safeParse(Settings, json);
+  if (!r.success) return `${file}: unexpected settings shape`;
+  const s = r.output;
+  into.policyPaths.push(...(s.policyPaths ?? []), ...(s.adminPolicyPaths ?? []));
+  into.toolEntries.push(...(s.tools?.allowed ?? []), ...(s.tools?.core ?? []));
+  return undefined;
+}
+
+const FLAGS = new Map([
+  ["--policy", "policy"],
+  ["--admin-policy", "policy"],
+  ["--adminPolicy", "policy"],
+  ["--allowed-tools", "tools"],
+  ["--allowedTools", "tools"],
+]);
+
+/** `gemini`'s own flags (`--flag v`, `--flag=v`, comma-separated lists); undefined when its
+ * command line cannot be read. */
+export function parentFlags(ppid: number, cwd: string): Found | undefined {
+  let argv: string[];
+  try {
+    argv = readFileSync(`/proc/${ppid}/cmdline`, "utf8").split("\0");
+  } catch {
+    return undefined;
+  }
+  const found: Found = { policyPaths: [], toolEntries: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i]!.split(/=(.*)/s, 2);
+    const kind = FLAGS.get(flag!);
+    if (!kind) continue;
+    const value = inline ?? argv[++i] ?? "";
+    const items = value.split(",").map((s) => s.trim());
+    if (kind === "policy") found.policyPaths.push(...items.filter(Boolean).map((p) => resolve(cwd, p)));
+    else found.toolEntries.push(...items);
+  }
+  return found;
+}
+
+function extensionPolicyDirs(dir: string): string[] {
+  try {
+    return readdirSync(join(dir, "extensions")).map((n) => join(dir, "extensions", n, "policies"));
+  } catch {
+    return [];
+  }
+}
+
+/** Every argument regex that may judge a shell call in `projectDir`. */
+export function shellPatterns(env: NodeJS.ProcessEnv, projectDir: string, ppid: number): Patterns {
+  const flags = parentFlags(ppid, projectDir);
+  if (!flags) return { ok: false, reason: "cannot read gemini's command line" };
+  const dir = geminiDir(env);
+  const settingsFiles = [
+    env.GEMINI_CLI_SYSTEM_DEFAULTS_PATH || join(SYSTEM_DIR, "system-defaults.json"),
+    env.GEMINI_CLI_SYSTEM_SETTINGS_PATH || join(SYSTEM_DIR, "settings.json"),
+    join(dir, "settings.json"),
+    join(projectDir, ".gemini", "settings.json"),
+  ];
+  for (const file of settingsFiles) {
+    const why = readSettings(file, flags);
+    if (why) return { ok: false, reason: why };
+  }
+  const patterns: RegExp[] = [];
+  const paths = [
+    join(SYSTEM_DIR, "policies"),
+    join(dir, "policies"),
+    join(projectDir, ".gemini", "policies"),
+    ...extensionPolicyDirs(dir),
+    ...flags.policyPaths,
+  ];
+  for (const p of paths) {
+    const why = readPolicyPath(p, patterns);
+    if (why) return { ok: false, reason: why };
+  }
+  addToolEntries(flags.toolEntries, patterns);
+  return { ok: true, patterns };
+}
