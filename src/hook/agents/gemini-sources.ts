@@ -55,26 +55,28 @@ const FLAGS = new Map([
   ["--allowedTools", "tools"],
 ]);
 
-/** `gemini`'s own flags (`--flag v`, `--flag=v`, comma-separated lists); undefined when its
- * command line cannot be read. */
-export function parentFlags(ppid: number, cwd: string): Found | undefined {
-  let argv: string[];
-  try {
-    argv = readFileSync(`/proc/${ppid}/cmdline`, "utf8").split("\0");
-  } catch {
-    return undefined;
-  }
+/** `gemini`'s own flags (`--flag v`, `--flag=v`, comma-separated lists). */
+export function parseFlags(argv: readonly string[], cwd: string): Found {
   const found: Found = { policyPaths: [], toolEntries: [] };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i]!.split(/=(.*)/s, 2);
     const kind = FLAGS.get(flag!);
     if (!kind) continue;
-    const value = inline ?? argv[++i] ?? "";
-    const items = value.split(",").map((s) => s.trim());
+    const items = (inline ?? argv[++i] ?? "").split(",").map((s) => s.trim());
     if (kind === "policy") found.policyPaths.push(...items.filter(Boolean).map((p) => resolve(cwd, p)));
     else found.toolEntries.push(...items);
   }
   return found;
+}
+
+/** The command line of the hook's parent (Gemini runs `bash -c`, which execs rch); undefined
+ * when it cannot be read, which makes the hook pass. */
+function parentArgv(ppid: number): string[] | undefined {
+  try {
+    return readFileSync(`/proc/${ppid}/cmdline`, "utf8").split("\0");
+  } catch {
+    return undefined;
+  }
 }
 
 function extensionPolicyDirs(dir: string): string[] {
@@ -87,8 +89,9 @@ function extensionPolicyDirs(dir: string): string[] {
 
 /** Every argument regex that may judge a shell call in `projectDir`. */
 export function shellPatterns(env: NodeJS.ProcessEnv, projectDir: string, ppid: number): Patterns {
-  const flags = parentFlags(ppid, projectDir);
-  if (!flags) return { ok: false, reason: "cannot read gemini's command line" };
+  const argv = parentArgv(ppid);
+  if (!argv) return { ok: false, reason: "cannot read gemini's command line" };
+  const flags = parseFlags(argv, projectDir);
   const dir = geminiDir(env);
   const settingsFiles = [
     env.GEMINI_CLI_SYSTEM_DEFAULTS_PATH || join(SYSTEM_DIR, "system-defaults.json"),
