@@ -1,5 +1,6 @@
-// A scriptable mock of the Gemini API, enough to drive the real Gemini CLI offline: each run asks
-// for one run_shell_command call, then ends with the text "done". The CLI streams
+// A scriptable mock of the Gemini API, enough to drive the real Gemini CLI offline: while calls are
+// queued, every model turn asks for the next run_shell_command call; then it answers "done". One
+// CLI run can so make several calls (Node start-up is ~3 s of each run on 2 cores). The CLI streams
 // (`:streamGenerateContent?alt=sse`, one SSE event per answer); `:generateContent` is only used
 // for internal side calls and gets the same object as plain JSON.
 import * as v from "valibot";
@@ -37,7 +38,7 @@ type Body = v.InferOutput<typeof Body>;
 
 export interface MockGemini {
   readonly url: string;
-  /** Queues one call per future run (consumed in order). */
+  /** Queues calls, made one per model turn in order. */
   enqueue(...calls: ShellArgs[]): void;
   /** Function responses received since index `since` of the request log. */
   responses(since?: number): FunctionResponse[];
@@ -55,6 +56,7 @@ function answer(part: object, model: string): object {
   };
 }
 
+/** Side calls (routing, summaries) never offer the shell and never take a queued call. */
 const offers = (b: Body): boolean =>
   (b.tools ?? []).some((t) => (t.functionDeclarations ?? []).some((d) => d.name === "run_shell_command"));
 
@@ -77,7 +79,7 @@ export function startMockGemini(): MockGemini {
       const parsed = v.safeParse(Body, await req.json().catch(() => ({})));
       const body: Body = parsed.success ? parsed.output : {};
       log.push(body);
-      const call = offers(body) && newResponses(body).length === 0 ? queue.shift() : undefined;
+      const call = offers(body) ? queue.shift() : undefined;
       const part = call ? { functionCall: { name: "run_shell_command", args: call } } : { text: "done" };
       const json = answer(part, m[1]!);
       if (m[2] === "generateContent") return Response.json(json);
