@@ -1,7 +1,7 @@
 // The Gemini CLI adapter as a unit: payload, reply, registration, and the sh prefilter under bash
 // with Gemini's payload (one JSON line without a trailing newline).
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { agentNamed } from "../../src/hook/agents/index.ts";
@@ -95,5 +95,27 @@ describe("gemini registration", () => {
       timeout: 10_000,
     });
     expect({ code: none.exitCode, out: none.stdout.toString() }).toEqual({ code: 0, out: "" });
+  });
+});
+
+describe("gemini status warnings", () => {
+  test("hooks switched off, and shell rules that keep builds local, are reported", () => {
+    const env = { GEMINI_CLI_HOME: scratch };
+    expect(gemini.warnings?.(env)).toEqual([]);
+    mkdirSync(join(scratch, ".gemini", "policies"), { recursive: true });
+    writeFileSync(
+      join(scratch, ".gemini", "settings.json"),
+      JSON.stringify({ hooksConfig: { enabled: false, disabled: ["rch"] } }),
+    );
+    writeFileSync(
+      join(scratch, ".gemini", "policies", "p.toml"),
+      '[[rule]]\ncommandPrefix = "make"\ndecision = "allow"\n',
+    );
+    const w = gemini.warnings?.(env) ?? [];
+    expect(w).toHaveLength(3);
+    expect(w.join("\n")).toContain("hooksConfig.enabled: false");
+    expect(w.join("\n")).toContain("1 shell policy rule(s)");
+    writeFileSync(join(scratch, ".gemini", "policies", "p.toml"), "[[rule");
+    expect((gemini.warnings?.(env) ?? []).join("\n")).toContain("every line runs locally");
   });
 });

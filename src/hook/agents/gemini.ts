@@ -8,6 +8,7 @@ import { existsSync } from "node:fs";
 import * as v from "valibot";
 import { commandPairs, firstSeeing } from "./gemini-judge.ts";
 import { geminiDir, shellPatterns } from "./gemini-sources.ts";
+import { geminiWarnings } from "./gemini-status.ts";
 import type { AgentAdapter } from "./types.ts";
 
 /** Lenient on purpose: newer fields are kept and passed back untouched. */
@@ -81,4 +82,5 @@ export const gemini: AgentAdapter = {
   hookShell: [BASH, "-c"],
   detect: (env) => existsSync(geminiDir(env)),
   afterChange: "Gemini CLI reads settings.json at start: restart running sessions",
+  warnings: (env) => geminiWarnings(env),
 };
