@@ -6,7 +6,7 @@
 //             gives the model the same text and `Exit Code:` as a run without rch; a non-build
 //             line is untouched; a line a deny rule names is still denied (not rewritten past it).
 //   default:  a build an allow rule names runs as written; a build no rule allows is denied
-//             with or without the rewrite.
+//             with or without the rewrite; with a rule by tool name, the build is offloaded.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -180,4 +180,23 @@ test("default mode: an allowed build runs as written, an unallowed one is denied
   expect(existsSync(join(p, "sub", "hello")), why).toBe(true);
   expect(unallowed?.error, why).toContain("denied by policy");
   expect(existsSync(join(p, "sub", "late.o")), why).toBe(false);
+
+  // A rule by tool name cannot tell the lines apart: rewritten, allowed, built on the worker.
+  const byName = await home("by-name", {
+    "shell.toml": '[[rule]]\ntoolName = "run_shell_command"\ndecision = "allow"\npriority = 100\n',
+  });
+  const q = project("by-name");
+  mock.enqueue({ command: "make", dir_path: "sub" });
+  const offloaded = await runGemini({
+    bin: gemini,
+    mock,
+    home: byName,
+    cwd: q,
+    approvalMode: "default",
+    env: rchEnv,
+  });
+  const why2 = describeRun(offloaded);
+  expect(offloaded.responses[0]?.output, why2).toContain(`built-by-${fleet.workers[0]!.user}`);
+  expect(offloaded.responses[0]?.output, why2).toContain(HOOK_NOTE);
+  expect(existsSync(join(q, "sub", "hello")), why2).toBe(true);
 }, 120_000);
