@@ -1,16 +1,17 @@
 // Where Gemini CLI 0.61 takes shell policy from: admin, user, workspace and extension policy
 // directories, `policyPaths` / `adminPolicyPaths` and `tools.allowed` / `tools.core` in the
 // system, user and workspace settings, and the flags of the running `gemini` (`--policy`,
-// `--admin-policy`, `--allowed-tools`), read from the hook's parent process. rch reads them all
+// `--admin-policy`, `--allowed-tools`; gemini-flags.ts). rch reads them all
 // whatever their tier or mode: an extra rule can only make it pass more often, never less.
 // Cost, only for lines that would be rewritten: a few stat/open calls; measured as no CPU
 // difference against Claude Code's permission reader (≈52 ms CPU per hook process for both,
 // compiled binary, 3×50 runs each, mostly Bun's start on this 2-core machine).
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import * as v from "valibot";
 import { readSmallFile } from "../../config/smallFile.ts";
+import { type FoundPolicy, parentArgv, parseFlags } from "./gemini-flags.ts";
 import { addToolEntries, type Patterns, readPolicyPath } from "./gemini-policy.ts";
 
 export function geminiDir(env: NodeJS.ProcessEnv): string {
@@ -25,14 +26,9 @@ const Settings = v.looseObject({
   adminPolicyPaths: List,
 });
 
-interface Found {
-  policyPaths: string[];
-  toolEntries: string[];
-}
-
 /** One settings file; a string says why rch cannot use it (Gemini also accepts comments, which
  * rch does not parse: such a file makes the hook pass). */
-function readSettings(file: string, into: Found): string | undefined {
+function readSettings(file: string, into: FoundPolicy): string | undefined {
   const f = readSmallFile(file);
   if (f.kind === "absent") return undefined;
   if (f.kind === "unreadable") return `${file}: ${f.reason}`;
@@ -48,38 +44,6 @@ function readSettings(file: string, into: Found): string | undefined {
   into.policyPaths.push(...(s.policyPaths ?? []), ...(s.adminPolicyPaths ?? []));
   into.toolEntries.push(...(s.tools?.allowed ?? []), ...(s.tools?.core ?? []));
   return undefined;
-}
-
-const FLAGS = new Map([
-  ["--policy", "policy"],
-  ["--admin-policy", "policy"],
-  ["--adminPolicy", "policy"],
-  ["--allowed-tools", "tools"],
-  ["--allowedTools", "tools"],
-]);
-
-/** `gemini`'s own flags (`--flag v`, `--flag=v`, comma-separated lists). */
-export function parseFlags(argv: readonly string[], cwd: string): Found {
-  const found: Found = { policyPaths: [], toolEntries: [] };
-  for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i]!.split(/=(.*)/s, 2);
-    const kind = FLAGS.get(flag!);
-    if (!kind) continue;
-    const items = (inline ?? argv[++i] ?? "").split(",").map((s) => s.trim());
-    if (kind === "policy") found.policyPaths.push(...items.filter(Boolean).map((p) => resolve(cwd, p)));
-    else found.toolEntries.push(...items);
-  }
-  return found;
-}
-
-/** The command line of the hook's parent (Gemini runs `bash -c`, which execs rch); undefined
- * when it cannot be read, which makes the hook pass. */
-function parentArgv(ppid: number): string[] | undefined {
-  try {
-    return readFileSync(`/proc/${ppid}/cmdline`, "utf8").split("\0");
-  } catch {
-    return undefined;
-  }
 }
 
 function extensionPolicyDirs(dir: string): string[] {
@@ -112,7 +76,9 @@ export function shellPatterns(env: NodeJS.ProcessEnv, projectDir: string, ppid: 
     join(dir, "policies"),
     join(projectDir, ".gemini", "policies"),
     ...extensionPolicyDirs(dir),
-    ...flags.policyPaths,
+    ...flags.policyPaths.map((p) =>
+      p === "~" || p.startsWith("~/") ? join(env.HOME || homedir(), p.slice(1)) : resolve(projectDir, p),
+    ),
   ];
   for (const p of paths) {
     const why = readPolicyPath(p, patterns);

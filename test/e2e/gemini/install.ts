@@ -35,7 +35,16 @@ export function ensureGemini(): Promise<string> {
   return pending;
 }
 
+/** Gemini CLI's engines field says node >= 20; an older node fails in obscure ways, so say so. */
+async function checkNode(): Promise<void> {
+  const r = await runProcess(["node", "--version"], { env: { PATH: BASE_PATH }, timeoutMs: 30_000 });
+  const major = Number(/^v(\d+)\./.exec(r.stdout.trim())?.[1] ?? 0);
+  if (major < 20)
+    throw new Error(`Gemini CLI needs node >= 20 on ${BASE_PATH}; found ${r.stdout.trim() || "none"}`);
+}
+
 async function doEnsure(): Promise<string> {
+  await checkNode();
   const cache = e2eCacheDir();
   const prefix = join(cache, `gemini-${GEMINI_CLI_VERSION}`);
   const probeHome = join(cache, `.gemini-probe.${process.pid}`);
