@@ -131,6 +131,13 @@ describe("when rch rewrites for Gemini CLI", () => {
     rmSync(join(home, ".gemini/policies/a.toml"));
     write(".gemini/settings.json", '{ // a comment\n "tools": {} }');
     expect(permit("make")).toBe(false);
+    write(".gemini/settings.json", JSON.stringify({ security: { enableConseca: true } }));
+    expect(permit("make")).toBe(false);
+    write(
+      ".gemini/settings.json",
+      JSON.stringify({ security: { auth: { selectedType: "gemini-api-key" } } }),
+    );
+    expect(permit("make")).toBe(true);
   });
 
   test("gemini's own flags: --policy files/dirs and --allowed-tools, in both spellings", () => {

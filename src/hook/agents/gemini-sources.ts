@@ -24,6 +24,7 @@ const Settings = v.looseObject({
   tools: v.optional(v.looseObject({ allowed: List, core: List })),
   policyPaths: List,
   adminPolicyPaths: List,
+  security: v.optional(v.looseObject({ enableConseca: v.optional(v.unknown()) })),
 });
 
 /** One settings file; a string says why rch cannot use it (Gemini also accepts comments, which
@@ -41,6 +42,8 @@ function readSettings(file: string, into: FoundPolicy): string | undefined {
   const r = v.safeParse(Settings, json);
   if (!r.success) return `${file}: unexpected settings shape`;
   const s = r.output;
+  // Conseca asks a model whether each call fits a policy it generated: rch cannot predict that.
+  if (s.security?.enableConseca === true) return `${file} turns on the Conseca safety checker`;
   into.policyPaths.push(...(s.policyPaths ?? []), ...(s.adminPolicyPaths ?? []));
   into.toolEntries.push(...(s.tools?.allowed ?? []), ...(s.tools?.core ?? []));
   return undefined;
