@@ -8,7 +8,7 @@
 // compiled binary, 3×50 runs each, mostly Bun's start on this 2-core machine).
 import { readdirSync } from "node:fs";
 import { homedir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import * as v from "valibot";
 import { readSmallFile } from "../../config/smallFile.ts";
 import { type FoundPolicy, parentArgv, parseFlags } from "./gemini-flags.ts";
@@ -63,9 +63,10 @@ export function shellPatterns(env: NodeJS.ProcessEnv, projectDir: string, ppid: 
   if (!argv) return { ok: false, reason: "cannot read gemini's command line" };
   const flags = parseFlags(argv, projectDir);
   const dir = geminiDir(env);
+  const system = env.GEMINI_CLI_SYSTEM_SETTINGS_PATH || join(SYSTEM_DIR, "settings.json");
   const settingsFiles = [
-    env.GEMINI_CLI_SYSTEM_DEFAULTS_PATH || join(SYSTEM_DIR, "system-defaults.json"),
-    env.GEMINI_CLI_SYSTEM_SETTINGS_PATH || join(SYSTEM_DIR, "settings.json"),
+    env.GEMINI_CLI_SYSTEM_DEFAULTS_PATH || join(dirname(system), "system-defaults.json"),
+    system,
     join(dir, "settings.json"),
     join(projectDir, ".gemini", "settings.json"),
   ];
