@@ -6,7 +6,7 @@
 // never evaluates text it did not write.
 import { FAMILIES, familyNamed } from "../classify/index.ts";
 import { NESTED_ENV } from "../shell/nested.ts";
-import { shQuote, shQuoteAlways } from "../shell/quote.ts";
+import { shQuoteAlways } from "../shell/quote.ts";
 
 /** First line after the shebang: what `rch shim uninstall` looks for before removing a file. */
 export const SHIM_HEADER = "# rch-shim v1";
@@ -45,7 +45,7 @@ ${BIN_HEADER}${JSON.stringify(rchArgv)}
 # Written by \`rch shim install\`; \`rch shim uninstall\` removes it. Stands in for ${tool} on
 # PATH: a build runs through \`rch exec\` on a worker, anything else is the real ${tool}, exec'd
 # with the same argv, stdio, exit status and signals.
-rch_shim_t=${shQuote(tool)}
+rch_shim_t=${shQuoteAlways(tool)}
 
 # The real tool: the first executable ${tool} in PATH outside rch's shim dirs. A shim dir is any
 # dir holding ${STAMP}, so one listed twice or reached through a symlink is skipped as well.

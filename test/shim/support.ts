@@ -48,13 +48,13 @@ export class Scratch {
       name,
       [
         'echo "pid=$$"',
-        'if [ -n "${FAKE_PIDFILE-}" ]; then echo "$$" > "$FAKE_PIDFILE"; exec sleep 600; fi',
+        'if [ -n "$FAKE_PIDFILE" ]; then echo "$$" > "$FAKE_PIDFILE"; exec sleep 600; fi',
         "echo '<args>'",
         "for a do printf '%s\\0' \"$a\"; done",
         "echo; echo '</args>'",
-        'echo "nested=${RCH_NESTED-}"',
+        'echo "nested=$RCH_NESTED"',
         'echo "path=$PATH"',
-        'exit "${FAKE_EXIT:-0}"',
+        'exit "$FAKE_EXIT"',
         "",
       ].join("\n"),
     );
@@ -91,6 +91,7 @@ export function isolatedEnv(
     PATH: path,
     HOME: s.dir("home"),
     LANG: "C.UTF-8",
+    FAKE_EXIT: "0", // the fake tool's exit status
     RCH_CONFIG_DIR: s.dir("cfg"),
     RCH_CACHE_DIR: s.dir("cache"),
     RCH_STATE_DIR: s.dir("state"),
