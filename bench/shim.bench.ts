@@ -24,7 +24,14 @@ const env = {
   RCH_CACHE_DIR: join(dir, "cache"),
   RCH_STATE_DIR: join(dir, "state"),
 };
-const install = Bun.spawnSync([rch, "shim", "install", shim], { env, stdout: "pipe", stderr: "pipe" });
+// Every spawn has a deadline: a hung command fails the bench instead of stalling it.
+const DEADLINE = { timeout: 30_000, killSignal: "SIGKILL" } as const;
+const install = Bun.spawnSync([rch, "shim", "install", shim], {
+  env,
+  stdout: "pipe",
+  stderr: "pipe",
+  ...DEADLINE,
+});
 if (install.exitCode !== 0) throw new Error(`rch shim install failed: ${install.stderr}`);
 const mk = join(dir, "Makefile");
 writeFileSync(mk, "all:\n\t@:\nclean:\n\t@:\n.PHONY: all clean\n");
@@ -63,7 +70,7 @@ function once(c: Cmd): number {
 }
 
 // A shim that asked rch would show rch's decision in the (c) row only: check the path first.
-const direct = Bun.spawnSync([join(shim, "make"), "--version"], { env, stdout: "pipe" });
+const direct = Bun.spawnSync([join(shim, "make"), "--version"], { env, stdout: "pipe", ...DEADLINE });
 if (!direct.stdout.toString().startsWith("GNU Make")) throw new Error("the shim did not run the real make");
 
 const samples = cmds.map(() => [] as number[]);

@@ -1,6 +1,6 @@
-// `rch shim install|uninstall`: one shim per command word of the family registry, each written
-// atomically (temp file, then link or rename), never over a file that is not rch's, and only
-// rch's files removed again. Running either twice changes nothing the second time.
+// `rch shim install`: one shim per command word of the family registry, each written atomically
+// (temp file, then link or rename), never over a file that is not rch's. Running it twice changes
+// nothing the second time.
 import {
   chmodSync,
   linkSync,
@@ -8,7 +8,6 @@ import {
   readdirSync,
   readFileSync,
   renameSync,
-  rmdirSync,
   unlinkSync,
   writeFileSync,
 } from "node:fs";
@@ -46,6 +45,23 @@ function writeAtomic(dir: string, name: string, text: string, replace: boolean, 
   }
 }
 
+/** One shim in place. A file that appears meanwhile (another install, the user) is looked at
+ * again rather than overwritten. */
+function placeShim(dir: string, name: string, text: string): "written" | "unchanged" | "refused" {
+  const path = join(dir, name);
+  for (let attempt = 0; ; attempt++) {
+    const found = inspectShimFile(path);
+    if (found.kind === "foreign") return "refused";
+    if (found.kind === "ours" && readFileSync(path, "utf8") === text) return "unchanged";
+    try {
+      writeAtomic(dir, name, text, found.kind === "ours");
+      return "written";
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST" || attempt > 0) throw e;
+    }
+  }
+}
+
 export function installShims(
   dir: string,
   rchArgv: readonly string[],
@@ -54,61 +70,19 @@ export function installShims(
   const r: InstallResult = { dir, written: [], unchanged: [], refused: [], removed: [] };
   mkdirSync(dir, { recursive: true, mode: 0o755 });
   // The stamp first: a shim must never find a dir without it and run itself.
-  if (inspectShimFile(join(dir, STAMP)).kind === "absent") writeAtomic(dir, STAMP, STAMP_TEXT, false, 0o644);
-  for (const name of names) {
-    const path = join(dir, name);
-    const text = shimScript(name, rchArgv);
-    const found = inspectShimFile(path);
-    if (found.kind === "foreign") r.refused.push(name);
-    else if (found.kind === "ours" && readFileSync(path, "utf8") === text) r.unchanged.push(name);
-    else {
-      writeAtomic(dir, name, text, found.kind === "ours");
-      r.written.push(name);
+  if (inspectShimFile(join(dir, STAMP)).kind === "absent") {
+    try {
+      writeAtomic(dir, STAMP, STAMP_TEXT, false, 0o644);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e; // another install was first
     }
   }
+  for (const name of names) r[placeShim(dir, name, shimScript(name, rchArgv))].push(name);
   for (const name of readdirSync(dir)) {
     if (names.includes(name)) continue;
     if (inspectShimFile(join(dir, name)).kind !== "ours") continue;
     unlinkSync(join(dir, name));
     r.removed.push(name);
-  }
-  return r;
-}
-
-export interface UninstallResult {
-  dir: string;
-  removed: string[];
-  /** Files named like a tool that are not rch's: kept. */
-  kept: string[];
-  dirRemoved: boolean;
-}
-
-export function uninstallShims(dir: string, names: readonly string[] = COMMAND_NAMES): UninstallResult {
-  const r: UninstallResult = { dir, removed: [], kept: [], dirRemoved: false };
-  let entries: string[];
-  try {
-    entries = readdirSync(dir);
-  } catch {
-    return r;
-  }
-  for (const name of entries.sort()) {
-    const kind = inspectShimFile(join(dir, name)).kind;
-    if (kind === "ours") {
-      unlinkSync(join(dir, name));
-      r.removed.push(name);
-    } else if (names.includes(name)) r.kept.push(name);
-  }
-  // The stamp goes last, once no shim of rch's is left to rely on it.
-  try {
-    unlinkSync(join(dir, STAMP));
-  } catch {
-    // not there
-  }
-  try {
-    rmdirSync(dir); // only when empty: a user's files keep it
-    r.dirRemoved = true;
-  } catch {
-    // not empty
   }
   return r;
 }

@@ -111,3 +111,15 @@ test("a dir that cannot stand in PATH is refused", async () => {
   expect(r.stderr).toContain("cannot contain ':'");
   expect(existsSync(s.path("a:b"))).toBe(false);
 });
+
+test("reinstall rewrites a shim that names another rch and removes shims of names the registry lost", async () => {
+  s = new Scratch();
+  const dir = s.path("shim");
+  installWith(dir, [s.path("old-rch")], ["make", "oldtool"]);
+  const r = await shimCli(["install", dir]);
+  expect(r.code).toBe(0);
+  expect(r.stdout).toContain(`installed ${COMMAND_NAMES.length} shim(s)`);
+  expect(r.stdout).toContain("removed shims the registry no longer has: oldtool");
+  expect(readdirSync(dir).sort()).toEqual([".rch-shim", ...COMMAND_NAMES].sort());
+  expect(readFileSync(join(dir, "make"), "utf8")).not.toContain(s.path("old-rch"));
+});

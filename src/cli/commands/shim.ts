@@ -5,8 +5,9 @@ import type { Command } from "commander";
 import pc from "picocolors";
 import { selfArgv } from "../../shell/self.ts";
 import { exportLine, resolveShimDir } from "../../shim/dir.ts";
-import { installShims, uninstallShims } from "../../shim/install.ts";
+import { installShims } from "../../shim/install.ts";
 import { type ShimStatus, shimStatus } from "../../shim/status.ts";
+import { uninstallShims } from "../../shim/uninstall.ts";
 import { action } from "../action.ts";
 import type { Output } from "../output.ts";
 
