@@ -15,6 +15,9 @@ export function argvLine(argv: readonly string[]): string {
 
 export function shimDecision(argv: readonly string[], env: NodeJS.ProcessEnv): "offload" | "local" {
   if (argv.length === 0) return "local";
+  // A word that is not UTF-8 reaches JavaScript with U+FFFD in place of its bytes: rch exec could
+  // not hand it on unchanged, while the real tool, exec'd by the sh, gets the exact bytes.
+  if (argv.some((w) => w.includes("\uFFFD"))) return "local";
   if (parseBool(env.RCH_BYPASS) === true || parseBool(env.RCH_ENABLED) === false) return "local";
   const { config, unreadable } = loadConfig({ env, workers: false });
   if (unreadable || !config.general.enabled) return "local";

@@ -8,6 +8,7 @@ import { COMMAND_NAMES, classify, FAMILIES, familyNamed } from "../../src/classi
 import { argvLine } from "../../src/shim/decide.ts";
 import { installShims as installWith } from "../../src/shim/install.ts";
 import { DECIDE_LOCAL, DECIDE_OFFLOAD } from "../../src/shim/wrapper.ts";
+import { ensureRchBuilt } from "../support/rch-binary.ts";
 import { isolatedEnv, rch, runIn, Scratch, SHELLS } from "./support.ts";
 
 let s: Scratch;
@@ -31,6 +32,15 @@ test("rch shim decide answers with the hook's classifier and switches, by exit s
     const r = await rch(["shim", "decide", ...argv], { cwd: s.root, env: { ...env, ...extra } });
     expect({ argv, extra, code: r.code, out: r.stdout + r.stderr }).toEqual({ argv, extra, code, out: "" });
   }
+  // A word that is not UTF-8 could not travel through rch exec unchanged: the real tool gets it.
+  const bytes = await runIn(
+    ["sh", "-c", `"$0" shim decide make all "$(printf 'a\\377b')"`, await ensureRchBuilt()],
+    {
+      cwd: s.root,
+      env,
+    },
+  );
+  expect(bytes.code).toBe(DECIDE_LOCAL);
   writeFileSync(join(env.RCH_CONFIG_DIR!, "config.toml"), "[general]\nenabled = false\n");
   expect((await rch(["shim", "decide", "make"], { cwd: s.root, env })).code).toBe(DECIDE_LOCAL);
 });
