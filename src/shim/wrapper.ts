@@ -29,6 +29,7 @@ function helpArms(tool: string): string[] {
   const words = ["-h", "-help", ...(help.words ?? [])].map(shQuoteAlways);
   const arms = [`    ${[...words, "--help*", "--version*"].join("|")}) rch_shim_local "$@" ;;`];
   if (help.clusterLetters) {
+    if (!/^[A-Za-z]+$/.test(help.clusterLetters)) throw new Error(`bad cluster letters for ${tool}`);
     // A cluster (`-vV`) is only letters; one of them asks for help or a version.
     arms.push(`    -*[!${LETTERS}]*) ;;`);
     arms.push(`    -*[${help.clusterLetters}]*) rch_shim_local "$@" ;;`);
