@@ -8,6 +8,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { DECIDE_LOCAL } from "../src/shim/wrapper.ts";
 
 const rch = resolve(import.meta.dir, "../dist/rch");
 const dir = mkdtempSync(join(tmpdir(), "rch-shim-bench-"));
@@ -55,7 +56,12 @@ const pairs: [Cmd, Cmd][] = [
     { label: "(c) through the shim, rch decides", argv: [join(shim, "make"), "-s", "-f", mk, "clean"] },
   ],
 ];
-const cmds: Cmd[] = [{ label: "/bin/true (the spawn itself)", argv: ["/bin/true"] }, ...pairs.flat()];
+// What (c) adds, in parts: the sh (as in (a)) plus one `rch shim decide`, timed here alone.
+const decide: Cmd = {
+  label: "rch shim decide make … clean, alone",
+  argv: [rch, "shim", "decide", "make", "-s", "-f", mk, "clean"],
+};
+const cmds: Cmd[] = [{ label: "/bin/true (the spawn itself)", argv: ["/bin/true"] }, ...pairs.flat(), decide];
 
 function once(c: Cmd): number {
   const t0 = performance.now();
@@ -65,7 +71,8 @@ function once(c: Cmd): number {
     stdout: "pipe",
   });
   const ms = performance.now() - t0;
-  if (r.exitCode !== 0) throw new Error(`${c.argv.join(" ")} exited ${r.exitCode}`);
+  if (r.exitCode !== (c === decide ? DECIDE_LOCAL : 0))
+    throw new Error(`${c.argv.join(" ")} exited ${r.exitCode}`);
   return ms;
 }
 
@@ -91,3 +98,4 @@ pairs.forEach(([d, s], k) => {
   console.log(`  ${d.label.padEnd(36)} ${fmt(a)}`);
   console.log(`  ${s.label.padEnd(36)} ${fmt(b)}   ratio ${(b / a).toFixed(2)} (+${(b - a).toFixed(2)} ms)`);
 });
+console.log(`  ${decide.label.padEnd(36)} ${fmt(med.at(-1)!)}   (the Bun start and the decision in (c))`);
