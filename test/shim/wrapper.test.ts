@@ -161,4 +161,29 @@ describe.each(SHELLS)("under %s", (sh) => {
     expect(r.stderr).toBe("rch shim: rch is unavailable (status 127); running make here\n");
     expect(r.code).toBe(0);
   });
+
+  test("fail-open: a broken rch (babbles, exits 3) costs one line, never the tool's output", async () => {
+    s = new Scratch();
+    const bin = s.dir("bin");
+    s.fakeTool("bin", "make");
+    const broken = s.script("broken", "rch", "echo junk; echo more junk >&2; exit 3\n");
+    const shim = s.path("shim");
+    installWith(shim, [broken]);
+    const r = await runIn([sh, join(shim, "make"), "all"], {
+      cwd: s.root,
+      env: isolatedEnv(s, `${shim}:${bin}`),
+    });
+    expect(r.stdout.startsWith("pid=")).toBe(true);
+    expect(fakeReport(r.stdout).args).toEqual(["all"]);
+    expect(r.stderr).toBe("rch shim: rch is unavailable (status 3); running make here\n");
+  });
+
+  test("PATH for the tool keeps every other entry as it was, empty ones (the cwd) included", async () => {
+    const { shim, bin } = await setup();
+    const r = await runIn([sh, join(shim, "make"), "--version"], {
+      cwd: s.root,
+      env: isolatedEnv(s, `${shim}::${bin}:${shim}:/usr/bin:`),
+    });
+    expect(fakeReport(r.stdout).path).toBe(`:${bin}:/usr/bin:`);
+  });
 });
