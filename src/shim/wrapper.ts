@@ -75,14 +75,15 @@ if [ -z "$rch_shim_real" ]; then
 fi
 
 # Runs the real tool in this process (exec: same pid, signals and exit status), marked as nested.
+# It is exec'd by name through the cleaned PATH, which finds the same file as the loop above, so
+# that its argv[0] is "${tool}", exactly as a shell would start it.
 # The marker holds this pid: a shim that starts with it is the very program we just exec'd as
 # "the real tool" — a link to a shim outside its dir — and stops instead of looping forever.
 rch_shim_local() {
-  case $rch_shim_real in -*) rch_shim_real=./$rch_shim_real ;; esac
   PATH=$rch_shim_path
   ${NESTED_ENV}=shim:$$
   export PATH ${NESTED_ENV}
-  exec "$rch_shim_real" "$@"
+  exec "$rch_shim_t" "$@"
 }
 
 case \${${NESTED_ENV}-} in

@@ -2,7 +2,7 @@
 // later in PATH reporting what it got. Covers argv byte for byte, exit codes and signals (the
 // tool is exec'd: same pid), non-recursion, the missing tool, and fail-open when rch is gone.
 import { afterEach, describe, expect, test } from "bun:test";
-import { readFileSync, symlinkSync } from "node:fs";
+import { readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { installShims as installWith } from "../../src/shim/install.ts";
 import { killGroup, start, waitFor } from "../exec-scenarios/proc.ts";
@@ -63,6 +63,26 @@ describe.each(SHELLS)("under %s", (sh) => {
       // The tool and its children never see the shim dir again; the rest of PATH is untouched.
       expect(rep.path).toBe(`${bin}:/usr/bin:/bin`);
       expect(r.code).toBe(0);
+    }
+  });
+
+  test("argv[0] too: the real tool is started by its name, as a shell starts it", async () => {
+    const { shim } = await setup();
+    const bin = s.dir("cbin");
+    const src = s.path("argv.c");
+    writeFileSync(
+      src,
+      '#include <stdio.h>\nint main(int c, char **v) { for (int i = 0; i < c; i++) printf("%s|", v[i]); return 0; }\n',
+    );
+    const cc = await runIn(["/usr/bin/cc", "-o", join(bin, "make"), src], {
+      cwd: s.root,
+      env: { PATH: "/usr/bin:/bin" },
+    });
+    expect(cc.code).toBe(0);
+    const env = isolatedEnv(s, `${shim}:${bin}:/usr/bin:/bin`);
+    for (const args of [["--version"], ["install", "a b"], ["all", "a b"]]) {
+      const r = await runIn([sh, join(shim, "make"), ...args], { cwd: s.root, env });
+      expect(r.stdout).toBe(`${["make", ...args].join("|")}|`);
     }
   });
 
