@@ -6,6 +6,7 @@ import { readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { installShims as installWith } from "../../src/shim/install.ts";
 import { killGroup, start, waitFor } from "../exec-scenarios/proc.ts";
+import { ensureRchBuilt } from "../support/rch-binary.ts";
 import { fakeReport, installShims, isolatedEnv, runIn, Scratch, SHELLS } from "./support.ts";
 
 let s: Scratch;
@@ -83,6 +84,27 @@ describe.each(SHELLS)("under %s", (sh) => {
     for (const args of [["--version"], ["install", "a b"], ["all", "a b"]]) {
       const r = await runIn([sh, join(shim, "make"), ...args], { cwd: s.root, env });
       expect(r.stdout).toBe(`${["make", ...args].join("|")}|`);
+    }
+  });
+
+  test("paths with spaces, quotes and $ work: shim dir, rch binary, tool dir", async () => {
+    s = new Scratch();
+    const odd = `it's a "dir" $HOME \`x\``;
+    const rchLink = join(s.dir(odd, "r c h"), "rch");
+    symlinkSync(await ensureRchBuilt(), rchLink);
+    const shim = s.path(odd, "shim");
+    installWith(shim, [rchLink]);
+    s.fakeTool(join(odd, "bin"), "make");
+    const env = isolatedEnv(s, `${shim}:${s.path(odd, "bin")}:/usr/bin:/bin`);
+    // `all` goes through rch shim decide and rch exec (no workers: run here, marked "1").
+    for (const [args, nested] of [
+      [["all", "x"], /^1$/],
+      [["install"], /^shim:\d+$/],
+    ] as const) {
+      const r = await runIn([sh, join(shim, "make"), ...args], { cwd: s.root, env });
+      expect(r.stderr).toBe("");
+      expect(fakeReport(r.stdout).args).toEqual([...args]);
+      expect(fakeReport(r.stdout).nested).toMatch(nested);
     }
   });
 
