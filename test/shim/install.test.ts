@@ -123,3 +123,17 @@ test("reinstall rewrites a shim that names another rch and removes shims of name
   expect(readdirSync(dir).sort()).toEqual([".rch-shim", ...COMMAND_NAMES].sort());
   expect(readFileSync(join(dir, "make"), "utf8")).not.toContain(s.path("old-rch"));
 });
+
+test("without DIR: $XDG_DATA_HOME/rch/shim, else ~/.local/share/rch/shim; the export line names it", async () => {
+  s = new Scratch();
+  const env = isolatedEnv(s, "/usr/bin:/bin");
+  const r = await rch(["shim", "install"], { cwd: s.root, env });
+  const dir = join(env.HOME!, ".local", "share", "rch", "shim");
+  expect(r.code).toBe(0);
+  expect(r.stdout).toContain(`  export PATH="${dir}:$PATH"`);
+  expect(existsSync(join(dir, "cargo"))).toBe(true);
+  const xdg = s.path("xdg");
+  const x = await rch(["shim", "install"], { cwd: s.root, env: { ...env, XDG_DATA_HOME: xdg } });
+  expect(x.code).toBe(0);
+  expect(existsSync(join(xdg, "rch", "shim", "cargo"))).toBe(true);
+});
