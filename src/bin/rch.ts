@@ -1,6 +1,7 @@
 #!/usr/bin/env bun
-// Entry point. `rch hook` and `rch exec` run inside every agent command, so they are dispatched
-// before the CLI framework is even loaded; everything else goes through the command table.
+// Entry point. `rch hook` and `rch exec` run inside every agent command, and `rch shim decide`
+// inside tool calls the PATH shim could not settle, so they are dispatched before the CLI
+// framework is even loaded; everything else goes through the command table.
 // Invoked as `rchd` (a symlink to rch): the daemon in the foreground.
 const argv = /(^|\/)rchd$/.test(process.argv0)
   ? ["daemon", "run", ...process.argv.slice(2)]
@@ -15,6 +16,10 @@ async function dispatch(): Promise<number> {
   if (argv[0] === "exec") {
     const { runExecCommand } = await import("../cli/commands/exec.ts");
     return runExecCommand(argv.slice(1));
+  }
+  if (argv[0] === "shim" && argv[1] === "decide") {
+    const { runShimDecide } = await import("../shim/decide.ts");
+    return runShimDecide(argv.slice(2));
   }
   const { main } = await import("../cli/main.ts");
   return main(argv);

@@ -7,6 +7,7 @@ import { registerConfig } from "./commands/config.ts";
 import { registerDaemon } from "./commands/daemon.ts";
 import { registerExec } from "./commands/exec.ts";
 import { registerHook } from "./commands/hook.ts";
+import { registerShim } from "./commands/shim.ts";
 import { registerStatus } from "./commands/status.ts";
 import { registerWorkers } from "./commands/workers.ts";
 import { registerFleetWorkers } from "./commands/workers-fleet.ts";
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerClassify(program);
   registerConfig(program);
   registerHook(program);
+  registerShim(program);
   registerExec(program);
   registerWorkers(program);
   registerDaemon(program);

@@ -1,6 +1,9 @@
 // Runs the command here, exactly as the agent wrote it: inherited stdio, our environment plus
 // its assignments, same cwd. It stays in our process group (a terminal Ctrl-C reaches it as it
 // would have without rch); signals sent to rch alone (timeout, the agent's tool) are forwarded.
+// It is marked nested: a PATH shim it meets (this very tool, or one the build calls) runs the
+// real tool instead of offloading it again.
+import { NESTED_ENV } from "../shell/nested.ts";
 import { shellStatus } from "../ssh/proc.ts";
 import type { Assignment } from "./argv.ts";
 
@@ -18,6 +21,7 @@ export async function runLocal(
 ): Promise<LocalResult> {
   const env: Record<string, string | undefined> = { ...process.env };
   for (const [name, value] of assignments) env[name] = value;
+  env[NESTED_ENV] = "1";
   const t0 = performance.now();
   let proc: ReturnType<typeof Bun.spawn>;
   try {

@@ -11,6 +11,7 @@ import { findProjectRoot } from "../config/project.ts";
 import type { Config, WorkerConfig } from "../config/schema.ts";
 import { formatIssue } from "../config/validate.ts";
 import type { TimingStore } from "../protocol/selector.ts";
+import { NESTED_ENV } from "../shell/nested.ts";
 import { buildRules, compileRules, type FilterRule, type Matcher } from "../transfer/rules.ts";
 import type { Assignment } from "./argv.ts";
 import { type RemoteEnv, remoteEnv } from "./env.ts";
@@ -108,7 +109,8 @@ export async function makePlan(inp: PlanInput): Promise<PlanResult> {
     family,
     rules,
     keep: compileRules(rules),
-    env: env.env,
+    // Marked nested on the worker too: a PATH shim installed there leaves the build's tools alone.
+    env: { plain: [...env.env.plain, [NESTED_ENV, "1"]], rooted: env.env.rooted },
     issues: loaded.issues.map(formatIssue),
     identity: clientIdentity(config.general.client_name),
   };
