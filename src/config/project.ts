@@ -1,6 +1,7 @@
 // Which directory is "the project": what gets synced, and where .rch/config.toml is looked for.
 // Order (README: "Running builds remotely", step 2): cargo workspace root, git root, the dir holding .rch/config.toml, the cwd.
 import { existsSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { smallText } from "./smallFile.ts";
 
@@ -49,4 +50,12 @@ export function findProjectRoot(cwd: string): ProjectRoot {
   const withConfig = dirs.find((d) => existsSync(join(d, ".rch", "config.toml")));
   if (withConfig) return { root: withConfig, kind: "rch-config" };
   return { root: resolve(cwd), kind: "cwd" };
+}
+
+/** A root rch must never sync whole: the filesystem root, the user's home, or a shared temp dir.
+ * A stray `.git` or `Cargo.toml` left in /tmp would otherwise make every scratch project under it
+ * one project, and the first build there would copy all of /tmp to a worker. */
+export function tooBroadRoot(root: string, home: string): boolean {
+  const r = resolve(root);
+  return [resolve("/"), resolve(home), resolve(tmpdir()), "/tmp", "/var/tmp", "/dev/shm"].includes(r);
 }

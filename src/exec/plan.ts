@@ -7,7 +7,7 @@ import { isatty } from "node:tty";
 import { type RuntimeSwitches, runtimeSwitches } from "../config/env.ts";
 import { type ClientIdentity, clientIdentity } from "../config/identity.ts";
 import { loadConfig } from "../config/load.ts";
-import { findProjectRoot } from "../config/project.ts";
+import { findProjectRoot, tooBroadRoot } from "../config/project.ts";
 import type { Config, WorkerConfig } from "../config/schema.ts";
 import { formatIssue } from "../config/validate.ts";
 import type { TimingStore } from "../protocol/selector.ts";
@@ -68,7 +68,7 @@ export async function makePlan(inp: PlanInput): Promise<PlanResult> {
   const off = disabledReason(config, switches);
   if (off) return { kind: "local", reason: off };
   if (loaded.workers.length === 0) return { kind: "local", reason: "no workers configured" };
-  if (root === "/" || root === (inp.env.HOME || homedir())) {
+  if (tooBroadRoot(root, inp.env.HOME || homedir())) {
     return { kind: "local", reason: `no project root above ${inp.cwd} (would sync all of ${root})` };
   }
   const family = planFamily(inp.argv, {
