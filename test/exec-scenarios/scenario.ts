@@ -262,11 +262,24 @@ function findMarker(top: string, marker: string, depth: number): string | undefi
   return undefined;
 }
 
-/** Local processes still running from a scratch root (e.g. rch's ssh ControlMaster, whose
- * ControlPath lives in the scenario's cache dir): ended by PID. */
+/** Local processes still running from a scratch root, ended by PID: those naming it on their
+ * command line (rch's ssh ControlMaster, whose ControlPath lives in the scenario's cache dir) and
+ * those that only have it in their environment (an auto-started rchd: RCH_CACHE_DIR). A daemon
+ * left alive would notice its socket gone only on its next tick, after recreating cache/ssh in
+ * the removed root. */
 export function killProcessesUnder(root: string): void {
-  for (const p of processes((p) => p.pid !== process.pid && p.cmdline.includes(root))) {
+  for (const p of processes(
+    (p) => p.pid !== process.pid && (p.cmdline.includes(root) || envMentions(p.pid, root)),
+  )) {
     signalPid(p.pid, "SIGKILL");
+  }
+}
+
+function envMentions(pid: number, root: string): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/environ`, "utf8").includes(`=${root}`);
+  } catch {
+    return false; // gone, or not ours to read
   }
 }
 
