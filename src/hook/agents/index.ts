@@ -1,9 +1,10 @@
 // The agent registry: a new agent is one adapter file and one line here. The CLI (`--agent`), the
 // registered command (`rch hook --agent NAME`) and `--all` all read this list.
 import { claude } from "./claude.ts";
+import { codex } from "./codex.ts";
 import type { AgentAdapter } from "./types.ts";
 
-export const AGENTS: readonly AgentAdapter[] = [claude];
+export const AGENTS: readonly AgentAdapter[] = [claude, codex];
 
 /** The agent a bare `rch hook` serves (hooks installed before there were adapters). */
 export const DEFAULT_AGENT = claude;
