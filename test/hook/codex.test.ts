@@ -130,6 +130,15 @@ describe("codex registration and status", () => {
     expect(codex.warnings?.(env)).toEqual([]);
   });
 
+  test("warnings: an installed hook without recorded trust", () => {
+    configToml('sandbox_mode = "danger-full-access"\n');
+    installHook(["/opt/rch"], env, codex);
+    expect(codex.warnings?.(env)?.[0]).toContain("no trust recorded");
+    const key = `${join(home, "ch", "hooks.json")}:pre_tool_use:0:0`;
+    configToml(`sandbox_mode = "danger-full-access"\n[hooks.state."${key}"]\ntrusted_hash = "sha256:00"\n`);
+    expect(codex.warnings?.(env)).toEqual([]);
+  });
+
   test("a broken config.toml is a warning, not a crash", () => {
     configToml("sandbox_mode = [unterminated\n");
     expect(codex.warnings?.(env)?.[0]).toContain("not valid TOML");

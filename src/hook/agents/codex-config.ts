@@ -6,6 +6,8 @@ import { join } from "node:path";
 import { parse } from "smol-toml";
 import * as v from "valibot";
 import { readSmallFile } from "../../config/smallFile.ts";
+import { SANDBOX_NETWORK_HINT } from "../../shell/sandbox.ts";
+import { HOOK_MARKER } from "../prefilter.ts";
 
 export function codexHome(env: NodeJS.ProcessEnv): string {
   return env.CODEX_HOME || join(env.HOME || homedir(), ".codex");
@@ -14,11 +16,8 @@ export function codexHome(env: NodeJS.ProcessEnv): string {
 const Config = v.looseObject({
   sandbox_mode: v.optional(v.string()),
   sandbox_workspace_write: v.optional(v.looseObject({ network_access: v.optional(v.boolean()) })),
+  hooks: v.optional(v.looseObject({ state: v.optional(v.record(v.string(), v.unknown())) })),
 });
-
-export const NETWORK_HINT =
-  "allow it with `-c sandbox_workspace_write.network_access=true` (config.toml: " +
-  "[sandbox_workspace_write] network_access = true) or `--sandbox danger-full-access`";
 
 /** Why builds would run locally under this config's sandbox, or undefined when they can leave. */
 export function sandboxProblem(config: v.InferOutput<typeof Config>): string | undefined {
@@ -27,8 +26,23 @@ export function sandboxProblem(config: v.InferOutput<typeof Config>): string | u
   if (mode === "workspace-write" && config.sandbox_workspace_write?.network_access === true) return undefined;
   return (
     `Codex's ${mode} sandbox${config.sandbox_mode ? "" : " (the default)"} forbids sockets, so rch exec ` +
-    `cannot reach rchd or the workers and builds run locally; ${NETWORK_HINT}`
+    `cannot reach rchd or the workers and builds run locally; allow it with ${SANDBOX_NETWORK_HINT}`
   );
+}
+
+/** Codex keeps trust per hook key `<hooks.json>:pre_tool_use:<group>:<handler>`; whether the hash
+ * still matches only Codex can tell, so this only notices trust never given. */
+function trustProblem(config: v.InferOutput<typeof Config>, hooksFile: string): string | undefined {
+  const keys = Object.keys(config.hooks?.state ?? {});
+  if (keys.some((k) => k.startsWith(`${hooksFile}:pre_tool_use:`))) return undefined;
+  return "no trust recorded for rch's hook: Codex skips it silently; trust it under /hooks or run rch hook install --agent codex --trust";
+}
+
+/** Whether hooks.json holds rch's entry (trust matters only then); install.ts would be the
+ * thorough reader, but it imports the agent registry, which imports this adapter. */
+function installed(hooksFile: string): boolean {
+  const r = readSmallFile(hooksFile);
+  return r.kind === "file" && r.bytes.includes(HOOK_MARKER);
 }
 
 export function codexWarnings(env: NodeJS.ProcessEnv): string[] {
@@ -47,6 +61,8 @@ export function codexWarnings(env: NodeJS.ProcessEnv): string[] {
   }
   const config = v.safeParse(Config, raw);
   if (!config.success) return [`${file}: unexpected sandbox settings (${config.issues[0].message})`];
-  const problem = sandboxProblem(config.output);
-  return problem ? [`${problem} (per-session flags may differ)`] : [];
+  const sandbox = sandboxProblem(config.output);
+  const hooksFile = join(codexHome(env), "hooks.json");
+  const trust = installed(hooksFile) ? trustProblem(config.output, hooksFile) : undefined;
+  return [...(sandbox ? [`${sandbox} (per-session flags may differ)`] : []), ...(trust ? [trust] : [])];
 }

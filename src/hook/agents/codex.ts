@@ -84,4 +84,15 @@ export const codex: AgentAdapter = {
     "Codex skips hooks it does not trust, without a word: trust this one under /hooks in the Codex TUI " +
     "(or run rch hook install --agent codex --trust); a changed hook needs trusting again",
   warnings: (env) => codexWarnings(env),
+  async trust(file, env) {
+    const { trustCodexHook } = await import("./codex-trust.ts");
+    const r = await trustCodexHook(file, process.cwd(), env);
+    if (!r.ok)
+      return { ok: false, message: `could not record trust: ${r.reason}; trust it under /hooks in Codex` };
+    return {
+      ok: true,
+      message:
+        r.trusted.length > 0 ? "trusted by Codex now (config.toml hooks.state)" : "already trusted by Codex",
+    };
+  },
 };
