@@ -10,6 +10,7 @@ import { type Fleet, startFleet } from "../../bed/fleet.ts";
 import { cleanUp } from "../../support/cleanup.ts";
 import { ensureRchBuilt } from "../../support/rch-binary.ts";
 import { runProcess } from "../process.ts";
+import { runTurn } from "./app-server.ts";
 import { ensureCodex } from "./install.ts";
 import { type MockResponses, startMockResponses } from "./mock.ts";
 import { type CodexRun, describeCodexRun, runCodex, trackCodexTmp, writeCodexConfig } from "./run-codex.ts";
@@ -189,6 +190,54 @@ describe("Codex CLI through rch", () => {
       expect(r.outputs[0]?.output, why).not.toContain("running locally");
       expect(existsSync(join(s.project, "who.txt")), why).toBe(true);
       expect(readFileSync(join(s.project, "who.txt"), "utf8").trim()).toBe(fleet.workers[0]!.user);
+    });
+  });
+
+  // `codex exec` always reports bypassPermissions; the interactive clients (TUI, IDE) run on
+  // `codex app-server`, where the approval policy can ask.
+  describe("interactive sessions (codex app-server)", () => {
+    const who = (project: string) => readFileSync(join(project, "who.txt"), "utf8").trim();
+
+    test("approval on-request: permission_mode is not bypassPermissions, rch stays out; Codex's approval still asked", async () => {
+      const s = await setup(true);
+      mock.enqueue("make who.txt", {
+        cmd: "make hello",
+        sandbox_permissions: "require_escalated",
+        justification: "build",
+      });
+      const t = await runTurn({
+        codexBin,
+        mock,
+        cwd: s.project,
+        codexHome: s.codexHome,
+        env: rchEnv,
+        approvalPolicy: "on-request",
+        sandbox: "workspace-write",
+      });
+      const why = JSON.stringify(t, null, 1);
+      expect(t.completed, why).toBe(true);
+      expect(t.commands, why).toEqual(["/bin/bash -lc 'make who.txt'", "/bin/bash -lc 'make hello'"]);
+      expect(t.approvals, why).toHaveLength(1);
+      expect(who(s.project)).toBe(Bun.spawnSync(["id", "-un"]).stdout.toString().trim());
+    });
+
+    test("approval never: rewritten, the build runs on the worker", async () => {
+      const s = await setup(true);
+      mock.enqueue("make who.txt");
+      const t = await runTurn({
+        codexBin,
+        mock,
+        cwd: s.project,
+        codexHome: s.codexHome,
+        env: rchEnv,
+        approvalPolicy: "never",
+        sandbox: "danger-full-access",
+      });
+      const why = JSON.stringify(t, null, 1);
+      expect(t.completed, why).toBe(true);
+      expect(t.commands[0], why).toContain("' exec -- make who.txt");
+      expect(t.approvals, why).toEqual([]);
+      expect(who(s.project)).toBe(fleet.workers[0]!.user);
     });
   });
 });

@@ -14,6 +14,10 @@ export interface ExecCall {
   workdir?: string;
   yield_time_ms?: number;
   login?: boolean;
+  /** "require_escalated": the model asks to run outside the sandbox (Codex then asks the user,
+   * under an approval policy that asks). */
+  sandbox_permissions?: string;
+  justification?: string;
 }
 
 export interface MockResponses {

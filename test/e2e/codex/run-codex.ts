@@ -33,6 +33,19 @@ export function writeCodexConfig(codexHome: string, mock: MockResponses, extra =
   writeFileSync(join(codexHome, "config.toml"), toml.join("\n"));
 }
 
+/** The /etc/hosts that answers Codex's own lookups on loopback, written into `dir`. */
+export function hostsFile(dir: string): string {
+  const hosts = join(dir, "hosts");
+  writeFileSync(hosts, `127.0.0.1 localhost ${LOOPED_HOSTS}\n::1 localhost\n`);
+  return hosts;
+}
+
+/** `argv` in a private mount namespace whose /etc/hosts is `hosts`. */
+export function isolated(hosts: string, argv: string[]): string[] {
+  const script = 'mount --bind "$1" /etc/hosts && shift && exec "$@"';
+  return ["unshare", "-m", "--propagation", "private", "sh", "-c", script, "rch-e2e", hosts, ...argv];
+}
+
 export interface RunCodexOptions {
   codexBin: string;
   mock: MockResponses;
@@ -80,26 +93,13 @@ function commandItems(stdout: string): CommandItem[] {
 export async function runCodex(o: RunCodexOptions): Promise<CodexRun> {
   const scratch = mkdtempSync(join(tmpdir(), "rch-e2e-codex-run-"));
   try {
-    const hosts = join(scratch, "hosts");
-    writeFileSync(hosts, `127.0.0.1 localhost ${LOOPED_HOSTS}\n::1 localhost\n`);
     mkdirSync(join(scratch, "tmp"));
     const codex = [o.codexBin, "exec", "--skip-git-repo-check", "--json"];
     if (o.sandbox) codex.push("--sandbox", o.sandbox);
     for (const c of o.config ?? []) codex.push("-c", c);
     if (o.bypassHookTrust) codex.push("--dangerously-bypass-hook-trust");
     codex.push("run it");
-    const argv = [
-      "unshare",
-      "-m",
-      "--propagation",
-      "private",
-      "sh",
-      "-c",
-      'mount --bind "$1" /etc/hosts && shift && exec "$@"',
-      "rch-e2e",
-      hosts,
-      ...codex,
-    ];
+    const argv = isolated(hostsFile(scratch), codex);
     const since = o.mock.outputs().length;
     const r = await runProcess(argv, {
       cwd: o.cwd,
