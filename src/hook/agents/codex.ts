@@ -4,6 +4,7 @@
 // login shell stay), so the reply carries just the new `command`. Because every rewrite must say
 // "allow", rch rewrites only where Codex would not have asked anyway (README: "Codex CLI").
 import { existsSync } from "node:fs";
+import { join } from "node:path";
 import * as v from "valibot";
 import { codexHome, codexWarnings } from "./codex-config.ts";
 import type { AgentAdapter } from "./types.ts";
@@ -55,7 +56,7 @@ export const codex: AgentAdapter = {
   sample: (command, cwd, mode) => ({
     session_id: "rch-hook-test",
     turn_id: "rch-hook-test-turn",
-    transcript_path: null,
+    transcript_path: "/dev/null",
     cwd,
     hook_event_name: "PreToolUse",
     model: "rch-hook-test",
@@ -64,7 +65,8 @@ export const codex: AgentAdapter = {
     tool_input: { command },
     tool_use_id: "call_rch_test",
   }),
-  // Codex ignores keys other than `command` in updatedInput; sending only it keeps that explicit.
+  // Codex ignores keys other than `command` in updatedInput (measured: an added `workdir` changed
+  // nothing), so only `command` goes out. `allow` is always true here: permit() rewrites only then.
   reply: (_call, rewritten) => ({
     hookSpecificOutput: {
       hookEventName: "PreToolUse",
@@ -73,7 +75,7 @@ export const codex: AgentAdapter = {
     },
   }),
   registration: {
-    file: (env) => `${codexHome(env)}/hooks.json`,
+    file: (env) => join(codexHome(env), "hooks.json"),
     event: "PreToolUse",
     matcher: "Bash",
     handler: (command) => ({ type: "command", command, timeout: TIMEOUT_S }),
