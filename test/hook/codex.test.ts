@@ -84,14 +84,24 @@ describe("codex adapter", () => {
 describe("codex registration and status", () => {
   let home: string;
   let env: NodeJS.ProcessEnv;
+  /** Set by installTrusted(): config.toml then also records trust in rch's hook. */
+  let trusted = false;
   beforeEach(() => {
     home = mkdtempSync(join(tmpdir(), "rch-hook-codex-"));
     env = { HOME: home, CODEX_HOME: join(home, "ch") };
+    trusted = false;
   });
   afterEach(() => rmSync(home, { recursive: true, force: true }));
   const configToml = (text: string) => {
     mkdirSync(join(home, "ch"), { recursive: true });
-    writeFileSync(join(home, "ch", "config.toml"), text);
+    const key = `${join(home, "ch", "hooks.json")}:pre_tool_use:0:0`;
+    const trust = trusted ? `[hooks.state."${key}"]\ntrusted_hash = "sha256:00"\n` : "";
+    writeFileSync(join(home, "ch", "config.toml"), text + trust);
+  };
+  const installTrusted = () => {
+    installHook(["/opt/rch"], env, codex);
+    trusted = true;
+    configToml("");
   };
 
   test("install writes $CODEX_HOME/hooks.json (timeout in seconds), keeps other hooks, uninstall removes it", () => {
@@ -120,7 +130,13 @@ describe("codex registration and status", () => {
     expect(codex.detect(e)).toBe(true);
   });
 
+  test("warnings: none while rch's hook is not installed for Codex", () => {
+    configToml("sandbox_mode = [broken\n");
+    expect(codex.warnings?.(env)).toEqual([]);
+  });
+
   test("warnings: default and workspace-write sandboxes without network; none when allowed", () => {
+    installTrusted();
     expect(codex.warnings?.(env)?.[0]).toContain("read-only sandbox (the default)");
     configToml('sandbox_mode = "workspace-write"\n');
     expect(codex.warnings?.(env)?.[0]).toContain("sandbox_workspace_write.network_access=true");
@@ -140,6 +156,7 @@ describe("codex registration and status", () => {
   });
 
   test("a broken config.toml is a warning, not a crash", () => {
+    installHook(["/opt/rch"], env, codex);
     configToml("sandbox_mode = [unterminated\n");
     expect(codex.warnings?.(env)?.[0]).toContain("not valid TOML");
     configToml("sandbox_mode = 3\n");

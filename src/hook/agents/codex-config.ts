@@ -45,7 +45,11 @@ function installed(hooksFile: string): boolean {
   return r.kind === "file" && r.bytes.includes(HOOK_MARKER);
 }
 
+/** Nothing to say while rch's hook is not installed for Codex (most `rch hook status` readers
+ * may not use Codex at all). */
 export function codexWarnings(env: NodeJS.ProcessEnv): string[] {
+  const hooksFile = join(codexHome(env), "hooks.json");
+  if (!installed(hooksFile)) return [];
   const file = join(codexHome(env), "config.toml");
   const read = readSmallFile(file);
   if (read.kind === "unreadable") return [`cannot read ${file}: ${read.reason}`];
@@ -62,7 +66,6 @@ export function codexWarnings(env: NodeJS.ProcessEnv): string[] {
   const config = v.safeParse(Config, raw);
   if (!config.success) return [`${file}: unexpected sandbox settings (${config.issues[0].message})`];
   const sandbox = sandboxProblem(config.output);
-  const hooksFile = join(codexHome(env), "hooks.json");
-  const trust = installed(hooksFile) ? trustProblem(config.output, hooksFile) : undefined;
+  const trust = trustProblem(config.output, hooksFile);
   return [...(sandbox ? [`${sandbox} (per-session flags may differ)`] : []), ...(trust ? [trust] : [])];
 }

@@ -2,7 +2,7 @@
 // tool → rch's hook as `rch hook install --agent codex` registered it → `rch exec` → rchd → a
 // real loopback sshd worker → what the model receives. The Makefile's `who.txt` records the
 // account it ran as, which on the worker is the worker's own: proof the build ran there.
-import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { afterAll, beforeAll, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -73,6 +73,9 @@ afterAll(() =>
     removeCodexTmp,
   ),
 );
+
+// A test that failed mid-run may leave calls queued; the next one must not inherit them.
+beforeEach(() => mock.clear());
 
 function daemonEnv(): Record<string, string> {
   return { PATH, HOME: join(base, "daemon-home"), ...rchEnv };

@@ -24,6 +24,8 @@ export interface MockResponses {
   /** Base URL for the provider's base_url, e.g. http://127.0.0.1:41234/v1 */
   readonly url: string;
   enqueue(...calls: (string | ExecCall)[]): void;
+  /** Drops calls a previous (failed) run left unused. */
+  clear(): void;
   /** Every function_call_output received, in order. */
   outputs(): readonly CallOutput[];
   stop(): void;
@@ -93,6 +95,9 @@ export function startMockResponses(): MockResponses {
   return {
     url: `http://127.0.0.1:${server.port}/v1`,
     enqueue: (...calls) => queue.push(...calls.map((c) => (typeof c === "string" ? { cmd: c } : c))),
+    clear: () => {
+      queue.length = 0;
+    },
     outputs: () => outputs,
     stop: () => void server.stop(true),
   };
