@@ -14,12 +14,11 @@ const LOOPED_HOSTS = "ab.chatgpt.com chatgpt.com api.github.com github.com";
 
 /** config.toml for the mock: a custom provider (the built-in one tries WebSockets for ~7 s
  * first) and an unknown model (plain function tools, among them exec_command). */
-export function writeCodexConfig(codexHome: string, mock: MockResponses, extra = ""): void {
+export function writeCodexConfig(codexHome: string, mock: MockResponses): void {
   mkdirSync(codexHome, { recursive: true });
   const toml = [
     'model = "mock-model"',
     'model_provider = "mock"',
-    extra,
     "[model_providers.mock]",
     'name = "mock"',
     `base_url = "${mock.url}"`,
