@@ -96,8 +96,9 @@ export class Connection {
     } catch (e) {
       if (e instanceof DaemonUnavailableError) throw e;
       const err = e as NodeJS.ErrnoException;
-      // Bun turns a sandbox's EPERM into ECONNREFUSED; ask the kernel once more (failure path only).
-      if (err.code === "EPERM" || (await connectForbidden(socketPath)))
+      // Bun turns a sandbox's EPERM into ECONNREFUSED (never ENOENT, the usual "no daemon yet"):
+      // then ask the kernel once more.
+      if (err.code === "EPERM" || (err.code !== "ENOENT" && (await connectForbidden(socketPath))))
         throw new SocketForbiddenError(socketsForbidden("connect to rchd"));
       const why =
         err.code === "ENOENT"

@@ -1,14 +1,23 @@
-// Is a sandbox refusing sockets? Bun reports every failed unix connect as ECONNREFUSED, also
-// when seccomp said EPERM (measured under Codex's workspace-write sandbox: `nothing listening`
-// for a live rchd), so the errno is asked of libc directly: socket(AF_UNIX) + connect(path).
-// Only on the failure path, ~3 ms (dlopen included); anything unexpected answers "no".
+// Is a sandbox refusing sockets? Bun reports a unix connect that seccomp refused (EPERM) as
+// ECONNREFUSED, for a live rchd and a missing socket alike (measured under Codex's sandboxes), so
+// the errno is asked of libc directly: socket(AF_UNIX) + connect(path). Only on the failure
+// path, ~3 ms (dlopen included), once per process; anything unexpected answers "no".
 const AF_UNIX = 1;
 const SOCK_STREAM = 1;
 const EPERM = 1;
 /** sizeof(struct sockaddr_un) on Linux: 2 bytes of family, 108 of path. */
 const SUN_LEN = 110;
 
+/** A process does not change sandboxes: the first real answer stands (autostart polls connect). */
+let answer: boolean | undefined;
+
 export async function connectForbidden(socketPath: string): Promise<boolean> {
+  answer ??= await probe(socketPath);
+  return answer;
+}
+
+/** The probe itself, unmemoised. */
+export async function probe(socketPath: string): Promise<boolean> {
   const path = Buffer.from(socketPath);
   if (process.platform !== "linux" || path.length >= SUN_LEN - 2) return false;
   try {
