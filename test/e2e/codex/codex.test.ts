@@ -83,13 +83,13 @@ function daemonEnv(): Record<string, string> {
 
 /** A fresh project and CODEX_HOME with rch's hook installed by the real CLI. `trust`: through
  * `--trust` (codex app-server); otherwise the hook stays untrusted. */
-async function setup(trust: boolean): Promise<{ project: string; codexHome: string }> {
+async function setup(trust: boolean, model?: string): Promise<{ project: string; codexHome: string }> {
   const dir = join(base, `s${++serial}`);
   const project = join(dir, "project");
   const codexHome = join(dir, "codex-home");
   mkdirSync(project, { recursive: true });
   writeFileSync(join(project, "Makefile"), MAKEFILE);
-  writeCodexConfig(codexHome, mock);
+  writeCodexConfig(codexHome, mock, model);
   const argv = [rch, "hook", "install", "--agent", "codex", ...(trust ? ["--trust"] : [])];
   const r = await runProcess(argv, {
     cwd: project,
@@ -148,6 +148,16 @@ describe("Codex CLI through rch", () => {
     expect(essence(remote.outputs[2]!.output)).toEqual(essence(local.outputs[1]!.output));
     expect(essence(remote.outputs[2]!.output).exit).toBe("2");
     expect(remote.commands[2]?.exit_code).toBe(2);
+  });
+
+  test("code mode (Codex's catalogued models): exec_command called from the model's script is rewritten too", async () => {
+    const s = await setup(true, "gpt-6.2-sol");
+    const r = await run(s, ["make who.txt"], { sandbox: "danger-full-access" });
+    const why = describeCodexRun(r);
+    expect(r.outputs[0]?.output, why).toContain("Script completed");
+    expect(r.outputs[0]?.output, why).toContain("wrote who.txt");
+    expect(r.outputs[0]?.output, why).not.toContain("running locally");
+    expect(readFileSync(join(s.project, "who.txt"), "utf8").trim()).toBe(fleet.workers[0]!.user);
   });
 
   test("an untrusted hook is skipped by Codex; --dangerously-bypass-hook-trust runs it", async () => {

@@ -65,8 +65,8 @@ export function startMockResponses(): MockResponses {
       const body = obj(await req.json().catch(() => undefined));
       const input = Array.isArray(body?.input) ? body.input.map(obj) : [];
       for (const it of input) {
-        if (it?.type !== "function_call_output" || typeof it.call_id !== "string" || seen.has(it.call_id))
-          continue;
+        const isOutput = it?.type === "function_call_output" || it?.type === "custom_tool_call_output";
+        if (!isOutput || typeof it.call_id !== "string" || seen.has(it.call_id)) continue;
         seen.add(it.call_id);
         outputs.push({
           callId: it.call_id,
@@ -75,14 +75,20 @@ export function startMockResponses(): MockResponses {
       }
       n++;
       const next = queue.shift();
+      // A catalogued model gets no `tools` but a JavaScript `exec` tool ("code mode"); the
+      // script calls exec_command, which runs the same hooks.
+      const codeMode = !Array.isArray(body?.tools) && input[0]?.type === "additional_tools";
+      const script = `const r = await tools.exec_command(${JSON.stringify(next)}); text(JSON.stringify(r));`;
       const item: Json = next
-        ? {
-            type: "function_call",
-            id: `fc_${n}`,
-            call_id: `call_${n}`,
-            name: "exec_command",
-            arguments: JSON.stringify(next),
-          }
+        ? codeMode
+          ? { type: "custom_tool_call", id: `ctc_${n}`, call_id: `call_${n}`, name: "exec", input: script }
+          : {
+              type: "function_call",
+              id: `fc_${n}`,
+              call_id: `call_${n}`,
+              name: "exec_command",
+              arguments: JSON.stringify(next),
+            }
         : {
             type: "message",
             role: "assistant",

@@ -14,10 +14,10 @@ const LOOPED_HOSTS = "ab.chatgpt.com chatgpt.com api.github.com github.com";
 
 /** config.toml for the mock: a custom provider (the built-in one tries WebSockets for ~7 s
  * first) and an unknown model (plain function tools, among them exec_command). */
-export function writeCodexConfig(codexHome: string, mock: MockResponses): void {
+export function writeCodexConfig(codexHome: string, mock: MockResponses, model = "mock-model"): void {
   mkdirSync(codexHome, { recursive: true });
   const toml = [
-    'model = "mock-model"',
+    `model = "${model}"`,
     'model_provider = "mock"',
     "[model_providers.mock]",
     'name = "mock"',
