@@ -22,7 +22,7 @@ const Reply = v.looseObject({
   error: v.optional(v.unknown()),
 });
 
-/** Seconds-long at worst (~0.3 s measured); past this the app-server's process group is killed. */
+/** ~0.9 s measured (app-server start, two requests); past this its process group is killed. */
 const DEADLINE_MS = 20_000;
 
 export type TrustResult = { ok: true; trusted: string[]; already: string[] } | { ok: false; reason: string };
