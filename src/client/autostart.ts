@@ -7,7 +7,7 @@ import { closeSync, existsSync, mkdirSync, openSync, renameSync, statSync } from
 import { dirname } from "node:path";
 import { isLocked, tryLock } from "../protocol/flock.ts";
 import type { DaemonPaths } from "../protocol/paths.ts";
-import { Connection, DaemonUnavailableError, type OpenOptions } from "./connection.ts";
+import { Connection, DaemonUnavailableError, type OpenOptions, SocketForbiddenError } from "./connection.ts";
 
 export interface ConnectOptions extends OpenOptions {
   paths: DaemonPaths;
@@ -78,7 +78,9 @@ export async function connectDaemon(opts: ConnectOptions): Promise<Connection> {
   try {
     return await Connection.open(opts.paths.socket, opts);
   } catch (e) {
-    if (!opts.autoStart || !(e instanceof DaemonUnavailableError)) throw e;
+    // A sandbox that forbids sockets would stop a daemon started from here as well.
+    if (!opts.autoStart || !(e instanceof DaemonUnavailableError) || e instanceof SocketForbiddenError)
+      throw e;
   }
   const deadline = Date.now() + (opts.startTimeoutMs ?? 5000);
   mkdirSync(dirname(opts.paths.socket), { recursive: true, mode: 0o700 });

@@ -8,7 +8,15 @@ import { encodeLine, LineDecoder } from "../protocol/framing.ts";
 import { PROTOCOL_VERSION, type RequestInput } from "../protocol/requests.ts";
 import { errorResponse, type HelloResponse, helloResponse } from "../protocol/responses.ts";
 import { SocketWriter } from "../protocol/wire.ts";
-import { DaemonError, DaemonUnavailableError, ProtocolError, RequestTimeoutError } from "./errors.ts";
+import { socketsForbidden } from "../shell/sandbox.ts";
+import {
+  DaemonError,
+  DaemonUnavailableError,
+  ProtocolError,
+  RequestTimeoutError,
+  SocketForbiddenError,
+} from "./errors.ts";
+import { connectForbidden } from "./sandboxProbe.ts";
 
 type Pending = { onMessage(msg: Record<string, unknown>): void; fail(e: Error): void };
 type WithoutId<T> = T extends unknown ? Omit<T, "id"> : never;
@@ -88,6 +96,10 @@ export class Connection {
     } catch (e) {
       if (e instanceof DaemonUnavailableError) throw e;
       const err = e as NodeJS.ErrnoException;
+      // Bun turns a sandbox's EPERM into ECONNREFUSED (never ENOENT, the usual "no daemon yet"):
+      // then ask the kernel once more.
+      if (err.code === "EPERM" || (err.code !== "ENOENT" && (await connectForbidden(socketPath))))
+        throw new SocketForbiddenError(socketsForbidden("connect to rchd"));
       const why =
         err.code === "ENOENT"
           ? "no socket"
@@ -239,4 +251,4 @@ export class Connection {
   }
 }
 
-export { DaemonError, DaemonUnavailableError, ProtocolError, RequestTimeoutError };
+export { DaemonError, DaemonUnavailableError, ProtocolError, RequestTimeoutError, SocketForbiddenError };

@@ -11,7 +11,7 @@ import type {
   TimingStats,
 } from "../protocol/selector.ts";
 import { ClientAttachment } from "./attach.ts";
-import type { Connection } from "./connection.ts";
+import { type Connection, SocketForbiddenError } from "./connection.ts";
 import { ClientLease } from "./lease.ts";
 import { type ClientOptions, DaemonLink } from "./link.ts";
 
@@ -26,7 +26,11 @@ export function createDaemonSelector(opts: ClientOptions = {}): FleetService {
       try {
         conn = await link.get();
       } catch (e) {
-        return { kind: "local", reason: `daemon unreachable: ${(e as Error).message}` };
+        const why = (e as Error).message;
+        return {
+          kind: "local",
+          reason: e instanceof SocketForbiddenError ? why : `daemon unreachable: ${why}`,
+        };
       }
       try {
         const r = await conn.request(

@@ -5,6 +5,11 @@ import type { ErrorCode } from "../protocol/responses.ts";
 export class DaemonUnavailableError extends Error {
   override name = "DaemonUnavailableError";
 }
+/** socket(2)/connect(2) failed with EPERM: a sandbox forbids sockets. Final for this process: no
+ * retry, no daemon start (a daemon started from inside the sandbox could not listen either). */
+export class SocketForbiddenError extends DaemonUnavailableError {
+  override name = "SocketForbiddenError";
+}
 export class RequestTimeoutError extends Error {
   override name = "RequestTimeoutError";
 }

@@ -11,7 +11,7 @@ import { okResponse } from "../protocol/responses.ts";
 import { selfArgv } from "../shell/self.ts";
 import { connectDaemon } from "./autostart.ts";
 import type { Connection } from "./connection.ts";
-import { DaemonError, DaemonUnavailableError, RequestTimeoutError } from "./errors.ts";
+import { DaemonError, DaemonUnavailableError, RequestTimeoutError, SocketForbiddenError } from "./errors.ts";
 
 export interface ClientOptions {
   /** Default: the user's configuration (socket path, slot_wait_ms), read on first use. */
@@ -72,7 +72,8 @@ export class DaemonLink {
     } catch (e) {
       // A daemon that accepted but never answered is hung; one we could not start will not come
       // up later either. "No daemon yet" without a start attempt may still be cured by one.
-      if (e instanceof RequestTimeoutError || start) this.failure = e as Error;
+      if (e instanceof RequestTimeoutError || e instanceof SocketForbiddenError || start)
+        this.failure = e as Error;
       throw e;
     }
   }

@@ -74,7 +74,14 @@ export async function runPipeline(inp: PipelineInput): Promise<number> {
 async function pipeline(inp: PipelineInput): Promise<number> {
   const { report } = inp;
   const timings = inp.fleet;
-  const planned = await makePlan({ ...inp, timings });
+  // Planning touches the state dir (the client id): a read-only sandbox makes that throw, and
+  // the build must still run, here.
+  const planned = await makePlan({ ...inp, timings }).catch((e: unknown) => ({
+    kind: "local" as const,
+    fault: true,
+    reason: `cannot plan the remote build: ${e instanceof Error ? e.message : String(e)}`,
+    plan: undefined,
+  }));
   if (planned.kind === "local") {
     if (planned.fault) report.fallback(planned.reason);
     else report.detail(`running locally: ${planned.reason}`);

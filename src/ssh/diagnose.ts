@@ -5,6 +5,8 @@
 // error: … (code N)" summary. So: a connection-level cause wins (it is why everything else
 // failed), then a full disk, then the tool's first line that is neither noise nor a consequence.
 
+import { socketsForbidden } from "../shell/sandbox.ts";
+
 /** Lines that are never the cause: ssh's banners and notices. */
 const NOISE: readonly RegExp[] = [
   /^@/,
@@ -37,6 +39,8 @@ const CONSEQUENCE: readonly RegExp[] = [
 const CONNECTION: readonly [RegExp, (line: string) => string][] = [
   [/REMOTE HOST IDENTIFICATION HAS CHANGED|^Host key for .* has changed/, () => "worker host key changed"],
   [/^Host key verification failed/, () => "worker host key not trusted"],
+  // ssh's own words when a sandbox refuses socket(2) (Codex's default sandboxes).
+  [/^socket: Operation not permitted/, () => socketsForbidden("ssh")],
   [
     /Permission denied|Connection refused|Connection timed out|timed out during banner exchange|No route to host|Could not resolve hostname|Network is unreachable|Connection reset|Connection closed by|kex_exchange_identification|Operation not permitted|Too many authentication failures/,
     (line) => line,

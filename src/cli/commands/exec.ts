@@ -4,6 +4,7 @@
 import type { Command } from "commander";
 import { createDaemonSelector } from "../../client/daemonSelector.ts";
 import { parseBool } from "../../config/env.ts";
+import { writeAll } from "../../exec/fdwrite.ts";
 import type { ExecReporter } from "../../exec/report.ts";
 import { runExec } from "../../exec/run.ts";
 import { selfArgv } from "../../shell/self.ts";
@@ -19,7 +20,15 @@ environment: RCH_VERBOSE=1, RCH_DRY_RUN=1, RCH_WORKER=id, RCH_WORKERS=a,b, RCH_L
 RCH_BYPASS=1, RCH_ENABLED=false, RCH_COMPRESSION=N, RCH_SSH_CONFIG=<ssh_config for -F>`;
 
 function stderrReporter(verbose: boolean): ExecReporter {
-  const line = (text: string) => process.stderr.write(`rch: ${text}\n`);
+  // write(2), not process.stderr: Bun sends to a socket stderr with send(2), which Codex's sandbox
+  // (seccomp) refuses, and the one line saying why the build ran here would be lost.
+  const line = (text: string) => {
+    try {
+      writeAll(2, Buffer.from(`rch: ${text}\n`));
+    } catch {
+      // stderr is gone
+    }
+  };
   return {
     fallback: (reason) => line(`running locally: ${reason}`),
     warn: line,

@@ -5,7 +5,13 @@ import type { Command } from "commander";
 import pc from "picocolors";
 import { AGENTS, agentNamed, DEFAULT_AGENT } from "../../hook/agents/index.ts";
 import type { AgentAdapter } from "../../hook/agents/types.ts";
-import { hookCommand, hookStatus, installHook, uninstallHook } from "../../hook/install.ts";
+import {
+  hookCommand,
+  hookStatus,
+  type InstallResult,
+  installHook,
+  uninstallHook,
+} from "../../hook/install.ts";
 import { selfArgv } from "../../shell/self.ts";
 import { action } from "../action.ts";
 import { CliError } from "../errors.ts";
@@ -14,6 +20,7 @@ import type { Output } from "../output.ts";
 interface AgentOpts {
   agent?: string;
   all?: boolean;
+  trust?: boolean;
 }
 
 const names = AGENTS.map((a) => a.name).join(", ");
@@ -28,25 +35,32 @@ function chosen(opts: AgentOpts, everyKnown = false): AgentAdapter[] {
   return [a];
 }
 
-function install(out: Output, opts: AgentOpts): number {
+async function install(out: Output, opts: AgentOpts): Promise<number> {
   const agents = chosen(opts);
   if (agents.length === 0) {
     out.result(`no agent found on this machine (looked for: ${names}); use --agent NAME`, { results: [] });
     return 1;
   }
-  const results = agents.map((a) => ({ agent: a.name, ...installHook(selfArgv(), process.env, a) }));
+  const results: (InstallResult & { agent: string; trust?: { ok: boolean; message: string } })[] = [];
+  for (const a of agents) {
+    const r = installHook(selfArgv(), process.env, a);
+    // --trust is the user's explicit consent; agents without a trust step ignore it.
+    const trust = opts.trust && a.trust ? await a.trust(r.file, process.env) : undefined;
+    results.push({ agent: a.name, ...r, ...(trust ? { trust } : {}) });
+  }
   out.result(
     () =>
       agents
         .map((a, i) => {
           const r = results[i]!;
           const what = r.changed ? `installed the rch hook in ${r.file}` : `already installed in ${r.file}`;
-          return `${a.title}: ${what}\n  (${a.afterChange})`;
+          const after = r.trust ? r.trust.message : a.afterChange;
+          return `${a.title}: ${what}\n  (${after})`;
         })
         .join("\n"),
     { results },
   );
-  return 0;
+  return results.every((r) => r.trust?.ok !== false) ? 0 : 1;
 }
 
 function uninstall(out: Output, opts: AgentOpts): number {
@@ -142,6 +156,7 @@ export function registerHook(program: Command): void {
     .description("register rch in the agent's hook config")
     .option(...agentOpt)
     .option("--all", "every agent found on this machine")
+    .option("--trust", "Codex: record that you trust rch's hook (asks your codex via `codex app-server`)")
     .action(action(install));
   hook
     .command("uninstall")

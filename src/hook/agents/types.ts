@@ -57,6 +57,9 @@ export interface AgentAdapter {
   detect(env: NodeJS.ProcessEnv): boolean;
   /** What the user must still do after the hook was installed or removed. */
   afterChange: string;
+  /** Records the agent's trust in rch's installed hook, for agents that skip untrusted hooks
+   * (`rch hook install --trust`: only on that explicit request). */
+  trust?(file: string, env: NodeJS.ProcessEnv): Promise<{ ok: boolean; message: string }>;
   /** Things `rch hook status` should warn about (settings that stop rch from working). */
   warnings?(env: NodeJS.ProcessEnv): string[];
 }

@@ -1,0 +1,100 @@
+// OpenAI Codex CLI: PreToolUse on its shell tool (reported as `Bash`), registered in
+// $CODEX_HOME/hooks.json and run with `bash -c`. Codex applies `updatedInput` only together with
+// `permissionDecision: "allow"` and merges it into the original call (workdir, yield time and
+// login shell stay), so the reply carries just the new `command`. Because every rewrite must say
+// "allow", rch rewrites only where Codex would not have asked anyway (README: "Codex CLI").
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import * as v from "valibot";
+import { codexHome, codexWarnings } from "./codex-config.ts";
+import type { AgentAdapter } from "./types.ts";
+
+/** Lenient: Codex adds fields (turn_id, model, agent_id in sub-agents); only these are checked. */
+const Payload = v.looseObject({
+  hook_event_name: v.optional(v.string()),
+  tool_name: v.string(),
+  tool_input: v.looseObject({ command: v.string() }),
+  cwd: v.optional(v.string()),
+  permission_mode: v.optional(v.string()),
+});
+
+/** The permission modes in which Codex runs a shell call without asking anybody. Every other
+ * (or a missing) mode means an approval could have been due, and an "allow" would skip it. */
+const NEVER_PROMPTS: ReadonlySet<string> = new Set(["bypassPermissions"]);
+
+/** Seconds Codex waits for the hook (its default is 600): the hook answers in milliseconds. */
+const TIMEOUT_S = 10;
+
+export const codex: AgentAdapter = {
+  name: "codex",
+  title: "Codex CLI",
+  parse(payload) {
+    const r = v.safeParse(Payload, payload);
+    if (!r.success) return { ok: false, reason: "input is not a Bash PreToolUse payload" };
+    const p = r.output;
+    if (p.tool_name !== "Bash") return { ok: false, reason: `tool ${p.tool_name} is not Bash` };
+    if (p.hook_event_name !== undefined && p.hook_event_name !== "PreToolUse")
+      return { ok: false, reason: `event ${p.hook_event_name} is not PreToolUse` };
+    return {
+      ok: true,
+      call: {
+        command: p.tool_input.command,
+        toolInput: p.tool_input,
+        cwd: p.cwd,
+        permissionMode: p.permission_mode,
+      },
+    };
+  },
+  permit({ call }) {
+    if (call.permissionMode !== undefined && NEVER_PROMPTS.has(call.permissionMode))
+      return { rewrite: true, allow: true };
+    return {
+      rewrite: false,
+      reason: `Codex may ask before running this (permission mode ${call.permissionMode ?? "unknown"})`,
+    };
+  },
+  sample: (command, cwd, mode) => ({
+    session_id: "rch-hook-test",
+    turn_id: "rch-hook-test-turn",
+    transcript_path: "/dev/null",
+    cwd,
+    hook_event_name: "PreToolUse",
+    model: "rch-hook-test",
+    permission_mode: mode,
+    tool_name: "Bash",
+    tool_input: { command },
+    tool_use_id: "call_rch_test",
+  }),
+  // Codex ignores keys other than `command` in updatedInput (measured: an added `workdir` changed
+  // nothing), so only `command` goes out. `allow` is always true here: permit() rewrites only then.
+  reply: (_call, rewritten) => ({
+    hookSpecificOutput: {
+      hookEventName: "PreToolUse",
+      permissionDecision: "allow",
+      updatedInput: { command: rewritten },
+    },
+  }),
+  registration: {
+    file: (env) => join(codexHome(env), "hooks.json"),
+    event: "PreToolUse",
+    matcher: "Bash",
+    handler: (command) => ({ type: "command", command, timeout: TIMEOUT_S }),
+  },
+  hookShell: ["/bin/bash", "-c"],
+  detect: (env) => existsSync(codexHome(env)),
+  afterChange:
+    "Codex skips hooks it does not trust, without a word: trust this one under /hooks in the Codex TUI " +
+    "(or run rch hook install --agent codex --trust); a changed hook needs trusting again",
+  warnings: (env) => codexWarnings(env),
+  async trust(file, env) {
+    const { trustCodexHook } = await import("./codex-trust.ts");
+    const r = await trustCodexHook(file, process.cwd(), env);
+    if (!r.ok)
+      return { ok: false, message: `could not record trust: ${r.reason}; trust it under /hooks in Codex` };
+    return {
+      ok: true,
+      message:
+        r.trusted.length > 0 ? "trusted by Codex now (config.toml hooks.state)" : "already trusted by Codex",
+    };
+  },
+};
