@@ -54,7 +54,7 @@ async function install(out: Output, opts: AgentOpts): Promise<number> {
         .map((a, i) => {
           const r = results[i]!;
           const what = r.changed ? `installed the rch hook in ${r.file}` : `already installed in ${r.file}`;
-          const after = r.trust ? r.trust.message : a.afterChange;
+          const after = r.trust ? r.trust.message : (a.afterInstall ?? a.afterChange);
           return `${a.title}: ${what}\n  (${after})`;
         })
         .join("\n"),

@@ -82,7 +82,8 @@ export const codex: AgentAdapter = {
   },
   hookShell: ["/bin/bash", "-c"],
   detect: (env) => existsSync(codexHome(env)),
-  afterChange:
+  afterChange: "Codex reads its hooks when a session starts: restart running sessions",
+  afterInstall:
     "Codex skips hooks it does not trust, without a word: trust this one under /hooks in the Codex TUI " +
     "(or run rch hook install --agent codex --trust); a changed hook needs trusting again",
   warnings: (env) => codexWarnings(env),

@@ -57,6 +57,8 @@ export interface AgentAdapter {
   detect(env: NodeJS.ProcessEnv): boolean;
   /** What the user must still do after the hook was installed or removed. */
   afterChange: string;
+  /** What the user must still do after an install, when it is more than `afterChange`. */
+  afterInstall?: string;
   /** Records the agent's trust in rch's installed hook, for agents that skip untrusted hooks
    * (`rch hook install --trust`: only on that explicit request). */
   trust?(file: string, env: NodeJS.ProcessEnv): Promise<{ ok: boolean; message: string }>;
