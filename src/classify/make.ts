@@ -34,7 +34,7 @@ export const EXTRA_LOCAL_TARGETS: readonly string[] = (
   "restart* up down run-dev"
 ).split(" ");
 
-const LOCAL_TARGET = globList([...MAKE_LOCAL_TARGETS, ...EXTRA_LOCAL_TARGETS]);
+const localTargetWord = globList([...MAKE_LOCAL_TARGETS, ...EXTRA_LOCAL_TARGETS]);
 
 /** Why a build-tool target must stay local, or undefined. Also checks the last path component. */
 export function localTarget(tool: string, t: WordToken): string | undefined {
@@ -42,7 +42,7 @@ export function localTarget(tool: string, t: WordToken): string | undefined {
   const v = t.value;
   if (v === "" || v.startsWith("-")) return `${tool}: target ${show(v)} is empty or looks like an option`;
   const last = v.slice(v.lastIndexOf("/", v.length - 2) + 1).replace(/\/$/, "");
-  if (LOCAL_TARGET.test(v) || LOCAL_TARGET.test(last))
+  if (localTargetWord(v) || localTargetWord(last))
     return `${tool}: target ${show(v)} is in the keep-local list`;
   return undefined;
 }

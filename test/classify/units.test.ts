@@ -3,6 +3,8 @@
 // options (threshold, prefix), and the fast path's shared answer.
 
 import { describe, expect, test } from "bun:test";
+import fc from "fast-check";
+import { globList } from "../../src/classify/args.ts";
 import {
   classify,
   classifyFull,
@@ -236,5 +238,45 @@ describe("fast path", () => {
     for (const line of ["cargo-clippy", "gmake all", "(make)", '"cargo" build', "\\make", "echo access"]) {
       expect(classifyFull(line).kind).toBe("local");
     }
+  });
+});
+
+describe("globList", () => {
+  // The reading of a shell pattern list the matcher must keep: the whole word, `*` any run of
+  // characters, case ignored — as the anchored, case-insensitive RegExp it replaced.
+  const reference = (patterns: string[]) => {
+    const alts = patterns.map((p) =>
+      p
+        .split("*")
+        .map((x) => x.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+        .join(".*"),
+    );
+    return new RegExp(`^(?:${alts.join("|")})$`, "i");
+  };
+  const piece = fc.constantFrom("in", "st", "all", "-", "_", "a", "x", "IN", "cl", "ean", ".", "");
+  const word = fc.array(piece, { maxLength: 6 }).map((xs) => xs.join(""));
+  const pattern = fc
+    .array(fc.oneof(piece, fc.constant("*")), { minLength: 1, maxLength: 5 })
+    .map((xs) => xs.join(""));
+
+  test("matches exactly what the anchored case-insensitive RegExp matches", () => {
+    fc.assert(
+      fc.property(fc.array(pattern, { minLength: 1, maxLength: 4 }), word, (patterns, w) => {
+        expect(globList(patterns)(w)).toBe(reference(patterns).test(w));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  test("overlapping parts need room of their own", () => {
+    const m = globList(["ab*ba", "*xx*xx*"]);
+    expect([m("aba"), m("abba"), m("ABxBA"), m("xxx"), m("xxxx"), m("axxbxxc")]).toEqual([
+      false,
+      true,
+      true,
+      false,
+      true,
+      true,
+    ]);
   });
 });
