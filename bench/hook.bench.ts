@@ -9,7 +9,11 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { AGENTS, DEFAULT_AGENT } from "../src/hook/agents/index.ts";
+import { DEFAULT_AGENT_NAME, loadAgent, loadAgents } from "../src/hook/agents/index.ts";
+
+const AGENTS = await loadAgents();
+const DEFAULT_AGENT = (await loadAgent(DEFAULT_AGENT_NAME))!;
+
 import type { AgentAdapter } from "../src/hook/agents/types.ts";
 import { hookStatus } from "../src/hook/install.ts";
 

@@ -12,7 +12,8 @@ import {
   writeFileSync,
 } from "node:fs";
 import { dirname } from "node:path";
-import { DEFAULT_AGENT } from "./agents/index.ts";
+import { claude } from "./agents/claude.ts";
+import { DEFAULT_AGENT_NAME } from "./agents/index.ts";
 import type { AgentAdapter } from "./agents/types.ts";
 import { HOOK_MARKER, prefilterCommand } from "./prefilter.ts";
 
@@ -72,13 +73,13 @@ export type InstallResult = { changed: boolean; file: string; command: string };
 /** The command registered for an agent: bare `rch hook` for the default agent (as installed before
  * there were adapters), `rch hook --agent NAME` for the others. */
 export function hookCommand(rchArgv: string[], agent: AgentAdapter): string {
-  return prefilterCommand(rchArgv, agent === DEFAULT_AGENT ? undefined : agent.name);
+  return prefilterCommand(rchArgv, agent.name === DEFAULT_AGENT_NAME ? undefined : agent.name);
 }
 
 export function installHook(
   rchArgv: string[],
   env: NodeJS.ProcessEnv = process.env,
-  agent: AgentAdapter = DEFAULT_AGENT,
+  agent: AgentAdapter = claude,
 ): InstallResult {
   const reg = agent.registration;
   const file = reg.file(env);
@@ -98,7 +99,7 @@ export function installHook(
 
 export function uninstallHook(
   env: NodeJS.ProcessEnv = process.env,
-  agent: AgentAdapter = DEFAULT_AGENT,
+  agent: AgentAdapter = claude,
 ): { changed: boolean; file: string } {
   const { event } = agent.registration;
   const file = agent.registration.file(env);
@@ -125,10 +126,7 @@ export interface HookStatus {
   binaryExists?: boolean;
 }
 
-export function hookStatus(
-  env: NodeJS.ProcessEnv = process.env,
-  agent: AgentAdapter = DEFAULT_AGENT,
-): HookStatus {
+export function hookStatus(env: NodeJS.ProcessEnv = process.env, agent: AgentAdapter = claude): HookStatus {
   const file = agent.registration.file(env);
   const entry = groups(load(file), agent.registration.event, file).find(isOurs);
   const command = entry?.hooks?.find((h) => typeof h.command === "string")?.command as string | undefined;

@@ -5,7 +5,7 @@ import { parseBool } from "../config/env.ts";
 import { loadConfig } from "../config/load.ts";
 import { shQuoteAlways } from "../shell/quote.ts";
 import { selfArgv } from "../shell/self.ts";
-import { agentNamed, DEFAULT_AGENT } from "./agents/index.ts";
+import { DEFAULT_AGENT_NAME, loadAgent } from "./agents/index.ts";
 import { decide } from "./decide.ts";
 import { MAX_INPUT_BYTES, parseHookInput } from "./input.ts";
 import { replyJson, writeReply } from "./reply.ts";
@@ -38,10 +38,10 @@ export function rchPrefix(): string {
 
 /** `agentName` comes from the registered command (`rch hook --agent NAME`); bare `rch hook` is
  * Claude Code's. An unknown name prints nothing, like any other surprise. */
-export function runHook(agentName?: string, env: NodeJS.ProcessEnv = process.env): number {
+export async function runHook(agentName?: string, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   try {
     if (parseBool(env.RCH_BYPASS) === true || parseBool(env.RCH_ENABLED) === false) return 0;
-    const agent = agentName === undefined ? DEFAULT_AGENT : agentNamed(agentName);
+    const agent = await loadAgent(agentName ?? DEFAULT_AGENT_NAME);
     if (!agent) return 0;
     const raw = readStdin(MAX_INPUT_BYTES);
     if (raw === undefined) return 0;

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { codex } from "../../src/hook/agents/codex.ts";
-import { agentNamed } from "../../src/hook/agents/index.ts";
+import { loadAgent } from "../../src/hook/agents/index.ts";
 import { decide } from "../../src/hook/decide.ts";
 import { hookStatus, installHook, uninstallHook } from "../../src/hook/install.ts";
 import { replyJson } from "../../src/hook/reply.ts";
@@ -36,7 +36,7 @@ function replyFor(command: string, mode?: string): unknown {
 }
 
 describe("codex adapter", () => {
-  test("is registered", () => expect(agentNamed("codex")).toBe(codex));
+  test("is registered", async () => expect(await loadAgent("codex")).toBe(codex));
 
   test("bypassPermissions: a build is rewritten with allow + updatedInput {command} only", () => {
     expect(replyFor("make -j4")).toEqual({

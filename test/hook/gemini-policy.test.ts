@@ -5,11 +5,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { classify } from "../../src/classify/index.ts";
+import { gemini } from "../../src/hook/agents/gemini.ts";
 import { parseFlags } from "../../src/hook/agents/gemini-flags.ts";
 import { commandPairs, firstSeeing, stableArgs } from "../../src/hook/agents/gemini-judge.ts";
-import { agentNamed } from "../../src/hook/agents/index.ts";
 
-const gemini = agentNamed("gemini")!;
 const PREFIX = "'/opt/rch' exec -- ";
 let home: string;
 let project: string;

@@ -4,10 +4,9 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { agentNamed } from "../../src/hook/agents/index.ts";
+import { gemini } from "../../src/hook/agents/gemini.ts";
 import { hookStatus, installHook, uninstallHook } from "../../src/hook/install.ts";
 
-const gemini = agentNamed("gemini")!;
 let scratch: string;
 beforeEach(() => {
   scratch = mkdtempSync(join(tmpdir(), "rch-hook-gemini-"));

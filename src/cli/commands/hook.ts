@@ -3,7 +3,7 @@
 // dispatches it directly to hook/run.ts.)
 import type { Command } from "commander";
 import pc from "picocolors";
-import { AGENTS, agentNamed, DEFAULT_AGENT } from "../../hook/agents/index.ts";
+import { AGENT_NAMES, DEFAULT_AGENT_NAME, loadAgent, loadAgents } from "../../hook/agents/index.ts";
 import type { AgentAdapter } from "../../hook/agents/types.ts";
 import {
   hookCommand,
@@ -23,20 +23,22 @@ interface AgentOpts {
   trust?: boolean;
 }
 
-const names = AGENTS.map((a) => a.name).join(", ");
+const names = AGENT_NAMES.join(", ");
 
 /** --agent NAME, --all (every agent found on this machine), or Claude Code by default. */
-function chosen(opts: AgentOpts, everyKnown = false): AgentAdapter[] {
+async function chosen(opts: AgentOpts, everyKnown = false): Promise<AgentAdapter[]> {
   if (opts.agent && opts.all) throw new CliError("give --agent or --all, not both");
-  if (opts.all) return everyKnown ? [...AGENTS] : AGENTS.filter((a) => a.detect(process.env));
-  if (!opts.agent) return [DEFAULT_AGENT];
-  const a = agentNamed(opts.agent);
+  if (opts.all) {
+    const all = await loadAgents();
+    return everyKnown ? all : all.filter((a) => a.detect(process.env));
+  }
+  const a = await loadAgent(opts.agent ?? DEFAULT_AGENT_NAME);
   if (!a) throw new CliError(`unknown agent '${opts.agent}' (known: ${names})`);
   return [a];
 }
 
 async function install(out: Output, opts: AgentOpts): Promise<number> {
-  const agents = chosen(opts);
+  const agents = await chosen(opts);
   if (agents.length === 0) {
     out.result(`no agent found on this machine (looked for: ${names}); use --agent NAME`, { results: [] });
     return 1;
@@ -63,8 +65,8 @@ async function install(out: Output, opts: AgentOpts): Promise<number> {
   return results.every((r) => r.trust?.ok !== false) ? 0 : 1;
 }
 
-function uninstall(out: Output, opts: AgentOpts): number {
-  const agents = chosen(opts, true);
+async function uninstall(out: Output, opts: AgentOpts): Promise<number> {
+  const agents = await chosen(opts, true);
   const results = agents.map((a) => ({ agent: a.name, ...uninstallHook(process.env, a) }));
   out.result(
     () =>
@@ -82,8 +84,8 @@ function uninstall(out: Output, opts: AgentOpts): number {
 }
 
 /** Without --agent: every known agent. Exit 0 when at least one is installed and none is broken. */
-function status(out: Output, opts: AgentOpts): number {
-  const agents = opts.agent || opts.all ? chosen(opts, true) : [...AGENTS];
+async function status(out: Output, opts: AgentOpts): Promise<number> {
+  const agents = opts.agent || opts.all ? await chosen(opts, true) : await loadAgents();
   const all = agents.map((a) => ({
     agent: a.name,
     ...hookStatus(process.env, a),
@@ -114,7 +116,7 @@ async function test(
   command: string | undefined,
   opts: AgentOpts & { mode: string },
 ): Promise<number> {
-  const agent = chosen({ agent: opts.agent })[0]!;
+  const agent = (await chosen({ agent: opts.agent }))[0]!;
   const line = command ?? "cargo build --release";
   const payload = agent.sample(line, process.cwd(), opts.mode);
   const s = hookStatus(process.env, agent);
@@ -150,7 +152,7 @@ async function test(
 
 export function registerHook(program: Command): void {
   const hook = program.command("hook").description(`the agents' pre-tool hooks (${names})`);
-  const agentOpt = ["--agent <name>", `one agent: ${names} (default: ${DEFAULT_AGENT.name})`] as const;
+  const agentOpt = ["--agent <name>", `one agent: ${names} (default: ${DEFAULT_AGENT_NAME})`] as const;
   hook
     .command("install")
     .description("register rch in the agent's hook config")

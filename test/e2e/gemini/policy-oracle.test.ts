@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { classify } from "../../../src/classify/index.ts";
-import { agentNamed } from "../../../src/hook/agents/index.ts";
+import { gemini } from "../../../src/hook/agents/gemini.ts";
 import { runProcess } from "../process.ts";
 import { BASE_PATH, ensureGemini } from "./install.ts";
 
@@ -55,7 +55,6 @@ afterAll(() => base && rmSync(base, { recursive: true, force: true }));
 test("whenever rch rewrites, Gemini's policy engine decides the same for both lines", async () => {
   const project = join(base, "project");
   mkdirSync(join(project, "sub"), { recursive: true });
-  const gemini = agentNamed("gemini")!;
   const sets = SETS.map((s, i) => {
     const home = join(base, `home${i}`);
     mkdirSync(join(home, ".gemini", "policies"), { recursive: true });
