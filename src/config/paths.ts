@@ -38,3 +38,7 @@ export function workersFile(): string {
 export function projectConfigFile(projectRoot: string): string {
   return join(projectRoot, ".rch", "config.toml");
 }
+
+/** The default confidence threshold. Kept here, beside the file names, rather than only in
+ * schema.ts: the hook reads it without loading the config schema when no config file exists. */
+export const DEFAULT_CONFIDENCE_THRESHOLD = 0.85;

@@ -1,6 +1,7 @@
 // The shape of rch's configuration: one schema per key, so a bad value costs only that key
 // (it falls back to its default) and the error can name exactly which key was wrong.
 import * as v from "valibot";
+import { DEFAULT_CONFIDENCE_THRESHOLD } from "./paths.ts";
 
 const bool = v.boolean();
 const str = v.pipe(v.string(), v.minLength(1, "must not be empty"));
@@ -97,7 +98,11 @@ export function defaultConfig(): Config {
       preferred_workers: [],
       client_name: "",
     },
-    compilation: { confidence_threshold: 0.85, min_local_time_ms: 2000, remote_speedup_threshold: 1.2 },
+    compilation: {
+      confidence_threshold: DEFAULT_CONFIDENCE_THRESHOLD,
+      min_local_time_ms: 2000,
+      remote_speedup_threshold: 1.2,
+    },
     transfer: {
       compression_level: 3,
       exclude_patterns: ["target/", ".git/objects/", "node_modules/", "*.rlib", "*.rmeta"],

@@ -2,13 +2,13 @@
 // "print nothing", and the agent's command runs exactly as written.
 import { readSync } from "node:fs";
 import { parseBool } from "../config/env.ts";
-import { loadConfig } from "../config/load.ts";
 import { shQuoteAlways } from "../shell/quote.ts";
 import { selfArgv } from "../shell/self.ts";
 import { DEFAULT_AGENT_NAME, loadAgent } from "./agents/index.ts";
 import { decide } from "./decide.ts";
 import { MAX_INPUT_BYTES, parseHookInput } from "./input.ts";
 import { replyJson, writeReply } from "./reply.ts";
+import { hookSettings } from "./settings.ts";
 
 /** Reads stdin up to the limit; a larger payload is abandoned unread rather than buffered. */
 function readStdin(limit: number): string | undefined {
@@ -47,11 +47,11 @@ export async function runHook(agentName?: string, env: NodeJS.ProcessEnv = proce
     if (raw === undefined) return 0;
     const parsed = parseHookInput(raw, agent);
     if (!parsed.ok) return 0;
-    const { config, unreadable } = loadConfig({ env, workers: false });
-    if (unreadable || !config.general.enabled) return 0;
+    const settings = await hookSettings(env);
+    if (!settings?.enabled) return 0;
     const decision = decide(parsed.call, {
       prefix: rchPrefix(),
-      threshold: config.compilation.confidence_threshold,
+      threshold: settings.threshold,
       permit: (q) => agent.permit({ ...q, env }),
     });
     writeReply(replyJson(agent, parsed.call, decision));
