@@ -12,6 +12,7 @@ import { ensureRchBuilt } from "../support/rch-binary.ts";
 import { ensureClaude } from "./install.ts";
 import { startMockApi } from "./mock-api.ts";
 import { runProcess } from "./process.ts";
+import { rchEnvFor } from "./rch-env.ts";
 import { describeRun, runClaude } from "./run-claude.ts";
 
 const PATH = "/usr/local/bin:/usr/bin:/bin";
@@ -28,20 +29,7 @@ beforeAll(async () => {
     startFleet({ workers: 1, toolchains: ["cc"] }),
   ]);
   base = mkdtempSync(join(tmpdir(), "rch-e2e-remote-"));
-  const cfg = join(base, "cfg");
-  mkdirSync(cfg);
-  writeFileSync(join(cfg, "workers.toml"), fleet.workersToml());
-  writeFileSync(
-    join(base, "ssh_config"),
-    `Host 127.0.0.1\n  UserKnownHostsFile ${fleet.knownHostsFile}\n  StrictHostKeyChecking yes\n`,
-  );
-  rchEnv = {
-    RCH_CONFIG_DIR: cfg,
-    RCH_CACHE_DIR: join(base, "cache"),
-    RCH_STATE_DIR: join(base, "state"),
-    RCH_SSH_CONFIG: join(base, "ssh_config"),
-    RCH_MIN_LOCAL_TIME_MS: "0",
-  };
+  rchEnv = rchEnvFor(fleet, base);
 }, 300_000);
 
 afterAll(() =>

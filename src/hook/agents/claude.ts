@@ -4,18 +4,9 @@
 import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import * as v from "valibot";
 import { allowedWithoutPrompt, claudeDir, effectiveRules } from "../permissions.ts";
+import { parseBashPreToolUse } from "./bashPreToolUse.ts";
 import type { AgentAdapter } from "./types.ts";
-
-/** Lenient on purpose: unknown fields from newer versions are kept, only what rch uses is checked. */
-const Payload = v.looseObject({
-  hook_event_name: v.optional(v.string()),
-  tool_name: v.string(),
-  tool_input: v.looseObject({ command: v.string() }),
-  cwd: v.optional(v.string()),
-  permission_mode: v.optional(v.string()),
-});
 
 /** Seconds Claude Code gives the hook before killing it and running the original command. */
 const TIMEOUT_S = 10;
@@ -23,23 +14,7 @@ const TIMEOUT_S = 10;
 export const claude: AgentAdapter = {
   name: "claude",
   title: "Claude Code",
-  parse(payload) {
-    const r = v.safeParse(Payload, payload);
-    if (!r.success) return { ok: false, reason: "input is not a Bash PreToolUse payload" };
-    const p = r.output;
-    if (p.tool_name !== "Bash") return { ok: false, reason: `tool ${p.tool_name} is not Bash` };
-    if (p.hook_event_name !== undefined && p.hook_event_name !== "PreToolUse")
-      return { ok: false, reason: `event ${p.hook_event_name} is not PreToolUse` };
-    return {
-      ok: true,
-      call: {
-        command: p.tool_input.command,
-        toolInput: p.tool_input,
-        cwd: p.cwd,
-        permissionMode: p.permission_mode,
-      },
-    };
-  },
+  parse: parseBashPreToolUse,
   permit({ call, simpleCommands, env }) {
     // Claude Code's own permission flow judges a rewrite without a decision; "allow" only when the
     // original line would have run without a prompt anyway.

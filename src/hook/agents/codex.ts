@@ -5,18 +5,9 @@
 // "allow", rch rewrites only where Codex would not have asked anyway (README: "Codex CLI").
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import * as v from "valibot";
+import { parseBashPreToolUse } from "./bashPreToolUse.ts";
 import { codexHome, codexWarnings } from "./codex-config.ts";
 import type { AgentAdapter } from "./types.ts";
-
-/** Lenient: Codex adds fields (turn_id, model, agent_id in sub-agents); only these are checked. */
-const Payload = v.looseObject({
-  hook_event_name: v.optional(v.string()),
-  tool_name: v.string(),
-  tool_input: v.looseObject({ command: v.string() }),
-  cwd: v.optional(v.string()),
-  permission_mode: v.optional(v.string()),
-});
 
 /** The permission modes in which Codex runs a shell call without asking anybody. Every other
  * (or a missing) mode means an approval could have been due, and an "allow" would skip it. */
@@ -28,23 +19,7 @@ const TIMEOUT_S = 10;
 export const codex: AgentAdapter = {
   name: "codex",
   title: "Codex CLI",
-  parse(payload) {
-    const r = v.safeParse(Payload, payload);
-    if (!r.success) return { ok: false, reason: "input is not a Bash PreToolUse payload" };
-    const p = r.output;
-    if (p.tool_name !== "Bash") return { ok: false, reason: `tool ${p.tool_name} is not Bash` };
-    if (p.hook_event_name !== undefined && p.hook_event_name !== "PreToolUse")
-      return { ok: false, reason: `event ${p.hook_event_name} is not PreToolUse` };
-    return {
-      ok: true,
-      call: {
-        command: p.tool_input.command,
-        toolInput: p.tool_input,
-        cwd: p.cwd,
-        permissionMode: p.permission_mode,
-      },
-    };
-  },
+  parse: parseBashPreToolUse,
   permit({ call }) {
     if (call.permissionMode !== undefined && NEVER_PROMPTS.has(call.permissionMode))
       return { rewrite: true, allow: true };

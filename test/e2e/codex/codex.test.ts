@@ -10,6 +10,7 @@ import { type Fleet, startFleet } from "../../bed/fleet.ts";
 import { cleanUp } from "../../support/cleanup.ts";
 import { ensureRchBuilt } from "../../support/rch-binary.ts";
 import { runProcess } from "../process.ts";
+import { rchEnvFor } from "../rch-env.ts";
 import { runTurn } from "./app-server.ts";
 import { ensureCodex } from "./install.ts";
 import { type MockResponses, startMockResponses } from "./mock.ts";
@@ -44,20 +45,7 @@ beforeAll(async () => {
     startFleet({ workers: 1, toolchains: ["cc"] }),
   ]);
   base = mkdtempSync(join(tmpdir(), "rch-e2e-codex-"));
-  const cfg = join(base, "cfg");
-  mkdirSync(cfg);
-  writeFileSync(join(cfg, "workers.toml"), fleet.workersToml());
-  writeFileSync(
-    join(base, "ssh_config"),
-    `Host 127.0.0.1\n  UserKnownHostsFile ${fleet.knownHostsFile}\n  StrictHostKeyChecking yes\n`,
-  );
-  rchEnv = {
-    RCH_CONFIG_DIR: cfg,
-    RCH_CACHE_DIR: join(base, "cache"),
-    RCH_STATE_DIR: join(base, "state"),
-    RCH_SSH_CONFIG: join(base, "ssh_config"),
-    RCH_MIN_LOCAL_TIME_MS: "0",
-  };
+  rchEnv = rchEnvFor(fleet, base);
   // rchd runs outside any agent sandbox, as on a workstation where rch has been used before.
   const started = await runProcess([rch, "daemon", "start"], { env: daemonEnv(), timeoutMs: 15_000 });
   if (started.exitCode !== 0) throw new Error(`rch daemon start: ${started.stderr}`);

@@ -15,6 +15,7 @@ import { type Fleet, startFleet } from "../../bed/fleet.ts";
 import { cleanUp } from "../../support/cleanup.ts";
 import { ensureRchBuilt } from "../../support/rch-binary.ts";
 import { runProcess } from "../process.ts";
+import { rchEnvFor } from "../rch-env.ts";
 import { BASE_PATH, ensureGemini } from "./install.ts";
 import { type FunctionResponse, type MockGemini, startMockGemini } from "./mock-gemini.ts";
 import { BASE_SETTINGS, describeRun, readSettings, runGemini, writeFile } from "./run-gemini.ts";
@@ -46,18 +47,7 @@ beforeAll(async () => {
     startFleet({ workers: 1, toolchains: ["cc"] }),
   ]);
   base = mkdtempSync(join(tmpdir(), "rch-e2e-gemini-"));
-  writeFile(join(base, "cfg", "workers.toml"), fleet.workersToml());
-  writeFile(
-    join(base, "ssh_config"),
-    `Host 127.0.0.1\n  UserKnownHostsFile ${fleet.knownHostsFile}\n  StrictHostKeyChecking yes\n`,
-  );
-  rchEnv = {
-    RCH_CONFIG_DIR: join(base, "cfg"),
-    RCH_CACHE_DIR: join(base, "cache"),
-    RCH_STATE_DIR: join(base, "state"),
-    RCH_SSH_CONFIG: join(base, "ssh_config"),
-    RCH_MIN_LOCAL_TIME_MS: "0",
-  };
+  rchEnv = rchEnvFor(fleet, base);
   mock = startMockGemini();
 }, 300_000);
 
