@@ -20,7 +20,7 @@ export function decide(call: ShellCall, ctx: DecideContext): HookDecision {
   const classification = classify(call.command, { threshold: ctx.threshold, prefix: ctx.prefix });
   if (classification.kind === "local") return { kind: "pass", reason: classification.reason, classification };
   const rewritten = classification.rewritten;
-  const p = ctx.permit({ call, simpleCommands: classification.commands.map((c) => c.text), rewritten });
+  const p = ctx.permit({ call, commands: classification.commands, rewritten });
   if (!p.rewrite) return { kind: "pass", reason: p.reason, classification };
   return { kind: "rewrite", rewritten, allow: p.allow, classification };
 }

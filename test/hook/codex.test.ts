@@ -61,9 +61,7 @@ describe("codex adapter", () => {
     const parsed = codex.parse(p);
     expect(parsed.ok).toBe(true);
     if (parsed.ok)
-      expect(
-        codex.permit({ call: parsed.call, simpleCommands: ["make"], rewritten: "x", env: {} }).rewrite,
-      ).toBe(false);
+      expect(codex.permit({ call: parsed.call, commands: [], rewritten: "x", env: {} }).rewrite).toBe(false);
   });
 
   test("other tools and events, and malformed payloads, are not calls", () => {

@@ -33,10 +33,10 @@ function decide(
   ctx: { prefix: string; threshold: number; allowedWithoutPrompt: (cmds: string[]) => boolean },
 ): HookDecision {
   lastCall = call;
-  const permit: DecideContext["permit"] = ({ call: c, simpleCommands }) =>
+  const permit: DecideContext["permit"] = ({ call: c, commands }) =>
     c.permissionMode === "bypassPermissions"
       ? { rewrite: true, allow: true }
-      : { rewrite: true, allow: ctx.allowedWithoutPrompt(simpleCommands) };
+      : { rewrite: true, allow: ctx.allowedWithoutPrompt(commands.map((v) => v.text)) };
   return decideCall(call, { prefix: ctx.prefix, threshold: ctx.threshold, permit });
 }
 const replyJson = (d: HookDecision) => replyFor(claude, lastCall!, d);

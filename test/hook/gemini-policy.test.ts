@@ -32,7 +32,7 @@ function permit(line: string, toolInput: Record<string, unknown> = {}): boolean 
   const call = { command: line, toolInput: { command: line, ...toolInput }, cwd: project };
   const p = gemini.permit({
     call,
-    simpleCommands: c.commands.map((v) => v.text),
+    commands: c.commands,
     rewritten: c.rewritten,
     env: {
       GEMINI_CLI_HOME: home,

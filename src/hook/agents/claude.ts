@@ -15,12 +15,18 @@ export const claude: AgentAdapter = {
   name: "claude",
   title: "Claude Code",
   parse: parseBashPreToolUse,
-  permit({ call, simpleCommands, env }) {
+  permit({ call, commands, env }) {
     // Claude Code's own permission flow judges a rewrite without a decision; "allow" only when the
     // original line would have run without a prompt anyway.
     if (call.permissionMode === "bypassPermissions") return { rewrite: true, allow: true };
     const projectDir = env.CLAUDE_PROJECT_DIR || call.cwd;
-    return { rewrite: true, allow: allowedWithoutPrompt(effectiveRules(env, projectDir), simpleCommands) };
+    return {
+      rewrite: true,
+      allow: allowedWithoutPrompt(
+        effectiveRules(env, projectDir),
+        commands.map((c) => c.text),
+      ),
+    };
   },
   sample: (command, cwd, mode) => ({
     session_id: "rch-hook-test",

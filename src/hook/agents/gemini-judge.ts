@@ -6,6 +6,7 @@
 // the original and the rewritten arguments alike, both for the whole call and for each simple
 // command, which Gemini checks again on its own as `{command, dir_path}`.
 import { classify, DEFAULT_THRESHOLD } from "../../classify/index.ts";
+import type { CommandVerdict } from "../../classify/types.ts";
 
 /** Gemini's canonical JSON of tool arguments: keys sorted, and each top-level pair wrapped in
  * NUL characters so a pattern can anchor on one whole argument. */
@@ -30,10 +31,15 @@ function canonical(value: unknown): string {
 
 /** Each simple command rch rewrote, before and after, as Gemini's per-command check sees it
  * (the whole simple command and the prefixed span alone, since the parsers may cut it
- * differently). Undefined when rch cannot reproduce `rewritten` from the line's spans. */
-export function commandPairs(line: string, rewritten: string): [string, string][] | undefined {
-  const c = classify(line, { threshold: DEFAULT_THRESHOLD });
-  const spans = c.commands.filter((v) => v.offload && v.span);
+ * differently). `commands` are the verdicts that produced `rewritten` (the hook passes its own:
+ * classifying the line again would be a second classification per hook run); undefined when
+ * rch cannot reproduce `rewritten` from their spans. */
+export function commandPairs(
+  line: string,
+  rewritten: string,
+  commands: readonly CommandVerdict[] = classify(line, { threshold: DEFAULT_THRESHOLD }).commands,
+): [string, string][] | undefined {
+  const spans = commands.filter((v) => v.offload && v.span);
   const first = spans[0]?.span;
   const grow = rewritten.length - line.length;
   if (!first || grow <= 0 || grow % spans.length !== 0) return undefined;

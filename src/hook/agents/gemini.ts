@@ -38,11 +38,11 @@ export const gemini: AgentAdapter = {
       return { ok: false, reason: `event ${p.hook_event_name} is not BeforeTool` };
     return { ok: true, call: { command: p.tool_input.command, toolInput: p.tool_input, cwd: p.cwd } };
   },
-  permit({ call, rewritten, env }) {
+  permit({ call, commands, rewritten, env }) {
     const projectDir = env.GEMINI_PROJECT_DIR || call.cwd || process.cwd();
     const rules = shellPatterns(env, projectDir, process.ppid);
     if (!rules.ok) return { rewrite: false, reason: `gemini policy: ${rules.reason}` };
-    const pairs = commandPairs(call.command, rewritten);
+    const pairs = commandPairs(call.command, rewritten, commands);
     if (!pairs) return { rewrite: false, reason: "gemini policy: cannot pair the rewrite's commands" };
     const seeing = firstSeeing(
       rules.patterns,

@@ -1,6 +1,7 @@
 // What one coding agent's hook protocol looks like to rch. Everything that differs between agents
 // (payload shape, reply shape, where the hook is registered, what "allowed" means) lives in one
 // adapter; the core (classify, decide, the prefilter, the single writer of stdout) is shared.
+import type { CommandVerdict } from "../../classify/types.ts";
 
 /** One shell call the agent is about to make, as its payload describes it. */
 export interface ShellCall {
@@ -18,8 +19,9 @@ export type ParsedCall = { ok: true; call: ShellCall } | { ok: false; reason: st
 /** What the adapter asks before a rewrite goes out. */
 export interface PermitQuestion {
   call: ShellCall;
-  /** The original line's simple commands (what the agent's rules judge). */
-  simpleCommands: string[];
+  /** The classifier's verdict on each simple command of the original line (what the agent's
+   * rules judge), from the classification that produced `rewritten`. */
+  commands: readonly CommandVerdict[];
   /** The line as rewritten. */
   rewritten: string;
   env: NodeJS.ProcessEnv;

@@ -81,7 +81,7 @@ test("whenever rch rewrites, Gemini's policy engine decides the same for both li
       for (const input of INPUTS) {
         const orig = { command: line, ...input };
         const call = { command: line, toolInput: orig, cwd: project };
-        const p = gemini.permit({ call, simpleCommands: [], rewritten: c.rewritten, env });
+        const p = gemini.permit({ call, commands: c.commands, rewritten: c.rewritten, env });
         cases.push({ set: i, orig, rew: { ...orig, command: c.rewritten }, rewrite: p.rewrite });
       }
     }
