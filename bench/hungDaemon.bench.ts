@@ -8,7 +8,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startFleet } from "../test/bed/fleet.ts";
-import { ensureBinary, rchEnv } from "../test/exec/bedEnv.ts";
+import { baseRchEnv, ensureBinary, rchEnv } from "../test/exec/bedEnv.ts";
 
 const N = Number(process.env.BENCH_RUNS ?? 9);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -17,21 +17,10 @@ const nowNs = () => BigInt(Math.round((performance.timeOrigin + performance.now(
 
 async function main(): Promise<void> {
   const [fleet, rch] = await Promise.all([startFleet({ workers: 1, toolchains: ["cc"] }), ensureBinary()]);
-  const e = rchEnv(fleet);
-  const proj = mkdtempSync("/tmp/rchbench-hung-");
   const baseRch = process.env.RCH_BENCH_BASE;
-  if (baseRch) {
-    // An earlier rch ignores a worker whose entry has keys it does not know.
-    const workers = join(e.dir, "config", "workers.toml");
-    const keys = /^(min_free_gb|max_disk_gb|max_share) =/;
-    writeFileSync(
-      workers,
-      readFileSync(workers, "utf8")
-        .split("\n")
-        .filter((l) => !keys.test(l))
-        .join("\n"),
-    );
-  }
+  // With a base rch, both run against the same stopped rchd, so the config is one it understands.
+  const e = baseRch ? baseRchEnv(fleet) : rchEnv(fleet);
+  const proj = mkdtempSync("/tmp/rchbench-hung-");
   try {
     mkdirSync(join(proj, ".git"));
     // `make` is a build rch would offload; the recipe stamps its start and end (ns, wall clock).

@@ -13,7 +13,7 @@ import { sshArgv, sshTarget } from "../src/ssh/options.ts";
 import { remoteCommand } from "../src/ssh/remote.ts";
 import { RUN_PROGRAM } from "../src/worker/programs.ts";
 import { startFleet } from "../test/bed/fleet.ts";
-import { ensureBinary, rchEnv } from "../test/exec/bedEnv.ts";
+import { baseRchEnv, ensureBinary, rchEnv } from "../test/exec/bedEnv.ts";
 
 const N = Number(process.env.BENCH_RUNS ?? 31);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -131,16 +131,7 @@ async function main(): Promise<void> {
     // RCH_BENCH_BASE=/path/to/an/earlier/rch: the same count for a build without worker-side locks.
     const baseRch = process.env.RCH_BENCH_BASE;
     if (baseRch) {
-      const baseEnv = rchEnv(fleet);
-      const workers = join(baseEnv.dir, "config", "workers.toml");
-      const keys = /^(min_free_gb|max_disk_gb|max_share) =/;
-      writeFileSync(
-        workers,
-        readFileSync(workers, "utf8")
-          .split("\n")
-          .filter((l) => !keys.test(l))
-          .join("\n"),
-      );
+      const baseEnv = baseRchEnv(fleet);
       try {
         const was = await sessions(baseRch, project("proj-base"), withShim(baseEnv.env));
         console.log(`  same with ${baseRch}: no change ${was.noChange}, one file changed ${was.oneFile}`);

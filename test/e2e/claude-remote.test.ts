@@ -7,12 +7,12 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Fleet, startFleet } from "../bed/fleet.ts";
+import { rchConfigIn } from "../exec/bedEnv.ts";
 import { cleanUp } from "../support/cleanup.ts";
 import { ensureRchBuilt } from "../support/rch-binary.ts";
 import { ensureClaude } from "./install.ts";
 import { startMockApi } from "./mock-api.ts";
 import { runProcess } from "./process.ts";
-import { rchEnvFor } from "./rch-env.ts";
 import { describeRun, runClaude } from "./run-claude.ts";
 
 const PATH = "/usr/local/bin:/usr/bin:/bin";
@@ -29,7 +29,7 @@ beforeAll(async () => {
     startFleet({ workers: 1, toolchains: ["cc"] }),
   ]);
   base = mkdtempSync(join(tmpdir(), "rch-e2e-remote-"));
-  rchEnv = rchEnvFor(fleet, base);
+  rchEnv = rchConfigIn(base, fleet);
 }, 300_000);
 
 afterAll(() =>

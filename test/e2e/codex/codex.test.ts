@@ -7,10 +7,10 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { type Fleet, startFleet } from "../../bed/fleet.ts";
+import { rchConfigIn } from "../../exec/bedEnv.ts";
 import { cleanUp } from "../../support/cleanup.ts";
 import { ensureRchBuilt } from "../../support/rch-binary.ts";
 import { runProcess } from "../process.ts";
-import { rchEnvFor } from "../rch-env.ts";
 import { runTurn } from "./app-server.ts";
 import { ensureCodex } from "./install.ts";
 import { type MockResponses, startMockResponses } from "./mock.ts";
@@ -45,7 +45,7 @@ beforeAll(async () => {
     startFleet({ workers: 1, toolchains: ["cc"] }),
   ]);
   base = mkdtempSync(join(tmpdir(), "rch-e2e-codex-"));
-  rchEnv = rchEnvFor(fleet, base);
+  rchEnv = rchConfigIn(base, fleet);
   // rchd runs outside any agent sandbox, as on a workstation where rch has been used before.
   const started = await runProcess([rch, "daemon", "start"], { env: daemonEnv(), timeoutMs: 15_000 });
   if (started.exitCode !== 0) throw new Error(`rch daemon start: ${started.stderr}`);

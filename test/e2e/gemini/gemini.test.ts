@@ -12,10 +12,10 @@ import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Fleet, startFleet } from "../../bed/fleet.ts";
+import { rchConfigIn } from "../../exec/bedEnv.ts";
 import { cleanUp } from "../../support/cleanup.ts";
 import { ensureRchBuilt } from "../../support/rch-binary.ts";
 import { runProcess } from "../process.ts";
-import { rchEnvFor } from "../rch-env.ts";
 import { BASE_PATH, ensureGemini } from "./install.ts";
 import { type FunctionResponse, type MockGemini, startMockGemini } from "./mock-gemini.ts";
 import { BASE_SETTINGS, describeRun, readSettings, runGemini, writeFile } from "./run-gemini.ts";
@@ -47,7 +47,7 @@ beforeAll(async () => {
     startFleet({ workers: 1, toolchains: ["cc"] }),
   ]);
   base = mkdtempSync(join(tmpdir(), "rch-e2e-gemini-"));
-  rchEnv = rchEnvFor(fleet, base);
+  rchEnv = rchConfigIn(base, fleet);
   mock = startMockGemini();
 }, 300_000);
 
