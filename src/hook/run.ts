@@ -1,6 +1,7 @@
 // `rch hook`: stdin → decision → at most one JSON reply. Always exits 0: any surprise means
 // "print nothing", and the agent's command runs exactly as written.
 import { readSync } from "node:fs";
+import { classifySettings } from "../config/classifySettings.ts";
 import { parseBool } from "../config/env.ts";
 import { shQuoteAlways } from "../shell/quote.ts";
 import { selfArgv } from "../shell/self.ts";
@@ -8,7 +9,6 @@ import { DEFAULT_AGENT_NAME, loadAgent } from "./agents/index.ts";
 import { decide } from "./decide.ts";
 import { MAX_INPUT_BYTES, parseHookInput } from "./input.ts";
 import { replyJson, writeReply } from "./reply.ts";
-import { hookSettings } from "./settings.ts";
 
 /** Reads stdin up to the limit; a larger payload is abandoned unread rather than buffered. */
 function readStdin(limit: number): string | undefined {
@@ -47,7 +47,7 @@ export async function runHook(agentName?: string, env: NodeJS.ProcessEnv = proce
     if (raw === undefined) return 0;
     const parsed = parseHookInput(raw, agent);
     if (!parsed.ok) return 0;
-    const settings = await hookSettings(env);
+    const settings = await classifySettings(env);
     if (!settings?.enabled) return 0;
     const decision = decide(parsed.call, {
       prefix: rchPrefix(),

@@ -2,8 +2,8 @@
 // own classifier and switches, by exit status only (the shim keeps stdin and stdout for the
 // tool). Bare in bin/rch.ts's fast dispatch: it runs for every tool call the sh could not settle.
 import { classify } from "../classify/index.ts";
+import { classifySettings } from "../config/classifySettings.ts";
 import { parseBool } from "../config/env.ts";
-import { loadConfig } from "../config/load.ts";
 import { shQuote } from "../shell/quote.ts";
 import { DECIDE_LOCAL, DECIDE_OFFLOAD } from "./wrapper.ts";
 
@@ -13,22 +13,28 @@ export function argvLine(argv: readonly string[]): string {
   return argv.map(shQuote).join(" ");
 }
 
-export function shimDecision(argv: readonly string[], env: NodeJS.ProcessEnv): "offload" | "local" {
+export async function shimDecision(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+): Promise<"offload" | "local"> {
   if (argv.length === 0) return "local";
   // A word that is not UTF-8 reaches JavaScript with U+FFFD in place of its bytes: rch exec could
   // not hand it on unchanged, while the real tool, exec'd by the sh, gets the exact bytes.
   if (argv.some((w) => w.includes("\uFFFD"))) return "local";
   if (parseBool(env.RCH_BYPASS) === true || parseBool(env.RCH_ENABLED) === false) return "local";
-  const { config, unreadable } = loadConfig({ env, workers: false });
-  if (unreadable || !config.general.enabled) return "local";
-  const c = classify(argvLine(argv), { threshold: config.compilation.confidence_threshold });
+  const settings = await classifySettings(env);
+  if (!settings?.enabled) return "local";
+  const c = classify(argvLine(argv), { threshold: settings.threshold });
   return c.kind === "offload" ? "offload" : "local";
 }
 
 /** argv: the words after `shim decide`. Never throws: any surprise is "local". */
-export function runShimDecide(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): number {
+export async function runShimDecide(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
   try {
-    return shimDecision(argv, env) === "offload" ? DECIDE_OFFLOAD : DECIDE_LOCAL;
+    return (await shimDecision(argv, env)) === "offload" ? DECIDE_OFFLOAD : DECIDE_LOCAL;
   } catch {
     return DECIDE_LOCAL;
   }

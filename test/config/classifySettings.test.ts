@@ -1,11 +1,11 @@
-// The hook's two settings: read without the config machinery when no file can change them, and
-// always the same answer the full config load gives.
+// The two settings the hook and the shim need: read without the config machinery when no file can
+// change them, and always the same answer the full config load gives.
 import { afterEach, beforeEach, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { classifySettings } from "../../src/config/classifySettings.ts";
 import { loadConfig } from "../../src/config/load.ts";
-import { hookSettings } from "../../src/hook/settings.ts";
 
 let dir: string;
 const saved = process.env.RCH_CONFIG_DIR;
@@ -40,11 +40,11 @@ test.each([
   const env = { ...process.env, ...extra };
   const want = full(env);
   expect(want).toBeDefined();
-  expect(await hookSettings(env)).toEqual(want!);
+  expect(await classifySettings(env)).toEqual(want!);
 });
 
 test("a config file that cannot be read: no settings (the hook prints nothing)", async () => {
   mkdirSync(join(dir, "config.toml")); // a directory where the file should be
   expect(full(process.env)).toBeUndefined();
-  expect(await hookSettings(process.env)).toBeUndefined();
+  expect(await classifySettings(process.env)).toBeUndefined();
 });
