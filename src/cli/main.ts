@@ -9,6 +9,7 @@ import { registerExec } from "./commands/exec.ts";
 import { registerHook } from "./commands/hook.ts";
 import { registerShim } from "./commands/shim.ts";
 import { registerStatus } from "./commands/status.ts";
+import { registerToolchain } from "./commands/toolchain.ts";
 import { registerWorkers } from "./commands/workers.ts";
 import { registerFleetWorkers } from "./commands/workers-fleet.ts";
 import { Output } from "./output.ts";
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerWorkers(program);
   registerDaemon(program);
   registerStatus(program);
+  registerToolchain(program);
   registerFleetWorkers(program); // after any registerWorkers: adds benchmark|drain|enable to `workers`
   return program;
 }
