@@ -1,19 +1,17 @@
-// The Rust toolchain a cargo or rustc build in a directory would use on this machine, as rch
-// toolchain sync needs it: its identity (rustc -vV, cargo -V), its dir and its name on workers.
-// Asked of rustup's own proxies (`rustc -vV` in that dir with that environment) so every override
-// rule applies exactly as for the build; RUSTUP_AUTO_INSTALL=0 keeps a toolchain file that names
-// an uninstalled toolchain from downloading it here. Costs two or three process starts (~60 ms):
-// for the CLI command, never for a build's warm path.
+// The Rust toolchain a cargo build in a directory would use on this machine, as `rch toolchain
+// sync` ships it: chosen by the same resolution `rch exec` matches workers with
+// (src/toolchain/rust.ts, rustup's override order read from files), plus what a copy must print
+// to count as the same compiler (`rustc -vV`, `cargo -V` of that dir) and this machine's
+// `uname -sm`. Costs two or three process starts (~60 ms): for the CLI command only.
 import { join } from "node:path";
 import { run } from "../ssh/proc.ts";
+import { localRustToolchain, rchToolchainName } from "../toolchain/rust.ts";
 
 export interface LocalRust {
   /** rust-<release>-<9 hex of the commit>-<host>: the same compiler has the same name anywhere. */
   name: string;
-  /** The toolchain dir (rustc's sysroot). */
+  /** The toolchain dir (bin/rustc, bin/cargo, lib/). */
   dir: string;
-  release: string;
-  commit: string;
   host: string;
   /** `rustc -vV` and `cargo -V` output as printed: a copy must print the same. */
   verbose: string;
@@ -28,34 +26,23 @@ const DEADLINE_MS = 30_000;
 
 /** `toolchain`: a rustup toolchain name (`nightly`, `1.95.0`), as `cargo +NAME` would take it. */
 export async function localRust(cwd: string, toolchain?: string, env = process.env): Promise<LocalRust> {
-  const e = { ...env, RUSTUP_AUTO_INSTALL: "0", ...(toolchain ? { RUSTUP_TOOLCHAIN: toolchain } : {}) };
+  const argv = ["cargo", ...(toolchain ? [`+${toolchain}`] : [])];
+  const found = await localRustToolchain(cwd, env, argv);
+  if (!found.ok) throw new LocalRustError(found.reason);
+  const { dir, identity } = found.toolchain;
+  if (!/^[0-9a-f]{9,}$/.test(identity.commitHash)) {
+    throw new LocalRustError(`${dir} has no commit hash in rustc -vV: it cannot be told apart from others`);
+  }
   const ask = async (argv: string[]) => {
-    const r = await run(argv, { cwd, env: e, timeoutMs: DEADLINE_MS });
-    if (r.code !== 0) {
-      const why =
-        r.stderr
-          .trim()
-          .split("\n")
-          .find((l) => l.includes("error")) ?? r.stderr.trim();
-      throw new LocalRustError(`${argv.join(" ")} failed here: ${why || `exit ${r.code}`}`);
-    }
+    const r = await run(argv, { cwd, env: { PATH: env.PATH, HOME: env.HOME }, timeoutMs: DEADLINE_MS });
+    if (r.code !== 0)
+      throw new LocalRustError(`${argv.join(" ")} failed here: ${r.stderr.trim() || `exit ${r.code}`}`);
     return r.stdout;
   };
-  const [verbose, sysroot, os] = await Promise.all([
-    ask(["rustc", "-vV"]),
-    ask(["rustc", "--print", "sysroot"]),
+  const [verbose, cargo, os] = await Promise.all([
+    ask([join(dir, "bin", "rustc"), "-vV"]),
+    ask([join(dir, "bin", "cargo"), "-V"]),
     ask(["uname", "-sm"]),
   ]);
-  const dir = sysroot.trim();
-  const cargo = await ask([join(dir, "bin", "cargo"), "-V"]);
-  const field = (k: string) => new RegExp(`^${k}: (.+)$`, "m").exec(verbose)?.[1]?.trim();
-  const release = field("release");
-  const commit = field("commit-hash");
-  const host = field("host");
-  if (!release || !host || !commit || !/^[0-9a-f]{9,}$/.test(commit)) {
-    throw new LocalRustError(`rustc -vV here does not name its release, commit and host`);
-  }
-  const name = `rust-${release}-${commit.slice(0, 9)}-${host}`;
-  if (!/^rust-[A-Za-z0-9._-]+$/.test(name)) throw new LocalRustError(`unusable toolchain name ${name}`);
-  return { name, dir, release, commit, host, verbose, cargo, os: os.trim() };
+  return { name: rchToolchainName(identity), dir, host: identity.host, verbose, cargo, os: os.trim() };
 }
