@@ -5,7 +5,7 @@
 //
 // What is copied: the toolchain dir without share/doc (the HTML docs: 796 MB of its 1.4 GB and
 // 52,000 of its 53,500 files here; builds never read them). Into <remote_root>/.rch/toolchains/
-// <rust-release-commit9-host> on the worker (src/worker/toolchain.sh), through a dot-named
+// <rust-release-commit9-host> on the worker (src/worker/toolchain-sync.sh), through a dot-named
 // partial dir renamed into place once verified, so a build never sees half a toolchain. A second
 // sync of an unchanged toolchain compares sizes and mtimes and sends nothing but the file list.
 import type { Config, WorkerConfig } from "../config/schema.ts";
@@ -13,7 +13,7 @@ import { remoteRootArg } from "../ssh/gc.ts";
 import { ensureMaster } from "../ssh/master.ts";
 import { rsyncRsh, type SshTarget, sshTarget } from "../ssh/options.ts";
 import { runRemote } from "../ssh/remote.ts";
-import { TOOLCHAIN_PROGRAM } from "../worker/programs.ts";
+import { TOOLCHAIN_SYNC_PROGRAM } from "../worker/programs.ts";
 import type { LocalRust } from "./localRust.ts";
 import { remoteSpec, runRsync } from "./rsync.ts";
 
@@ -55,7 +55,13 @@ export async function syncToolchain(
   const m = await ensureMaster(t);
   if (!m.ok) return fail(m.reason);
   const step = (s: string) =>
-    runRemote(t, TOOLCHAIN_PROGRAM, [remoteRootArg(w.remote_root), local.name, s], STEP_DEADLINE_MS, signal);
+    runRemote(
+      t,
+      TOOLCHAIN_SYNC_PROGRAM,
+      [remoteRootArg(w.remote_root), local.name, s],
+      STEP_DEADLINE_MS,
+      signal,
+    );
   const f = await step("facts");
   if (f.code !== 0) return fail(`cannot prepare the toolchain dir: ${lastLine(f.stderr, f.code)}`);
   const facts = parseFacts(f.stdout);

@@ -7,7 +7,7 @@ import probe from "./probe.sh" with { type: "text" };
 import pull from "./pull.sh" with { type: "text" };
 import run from "./run.sh" with { type: "text" };
 import slots from "./slots.sh" with { type: "text" };
-import toolchain from "./toolchain.sh" with { type: "text" };
+import toolchainSync from "./toolchain-sync.sh" with { type: "text" };
 
 /**
  * The program as sent: without its comment-only and blank lines, which are for the people reading
@@ -40,5 +40,5 @@ export const HEARTBEAT_PROGRAM: string = sendable(heartbeat);
 export const GC_PROGRAM: string = sendable(gc);
 /** Counts the worker's held slots, names their holders and the workstations waiting (slots.sh). */
 export const SLOTS_PROGRAM: string = sendable(slots);
-/** The worker's end of `rch toolchain sync`: facts, verify, place (toolchain.sh). */
-export const TOOLCHAIN_PROGRAM: string = sendable(toolchain);
+/** The worker's end of `rch toolchain sync`: facts, verify, place (toolchain-sync.sh). */
+export const TOOLCHAIN_SYNC_PROGRAM: string = sendable(toolchainSync);

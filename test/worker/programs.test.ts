@@ -11,7 +11,7 @@ import {
   RUN_PROGRAM,
   SLOTS_PROGRAM,
   sendable,
-  TOOLCHAIN_PROGRAM,
+  TOOLCHAIN_SYNC_PROGRAM,
 } from "../../src/worker/programs.ts";
 import { run } from "../exec-scenarios/proc.ts";
 import { SHELLS } from "./harness.ts";
@@ -42,7 +42,7 @@ test("what rch sends is the program in the file, without its comment and blank l
     ["heartbeat.sh", HEARTBEAT_PROGRAM],
     ["gc.sh", GC_PROGRAM],
     ["slots.sh", SLOTS_PROGRAM],
-    ["toolchain.sh", TOOLCHAIN_PROGRAM],
+    ["toolchain-sync.sh", TOOLCHAIN_SYNC_PROGRAM],
   ] as const) {
     const text = file(name);
     expect(sent).toBe(sendable(text));

@@ -1,4 +1,4 @@
-// toolchain.sh, the worker's end of `rch toolchain sync`, run directly under dash and bash (no
+// toolchain-sync.sh, the worker's end of `rch toolchain sync`, run directly under dash and bash (no
 // ssh): the facts it reports, names that could leave the toolchains dir refused, the verify step
 // running the copy's own binaries (placed first, else partial), and place refusing to replace.
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
@@ -13,7 +13,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
-import { TOOLCHAIN_PROGRAM } from "../../src/worker/programs.ts";
+import { TOOLCHAIN_SYNC_PROGRAM } from "../../src/worker/programs.ts";
 import { run } from "../exec-scenarios/proc.ts";
 import { SHELLS, type Shell } from "./harness.ts";
 
@@ -25,7 +25,7 @@ beforeEach(() => {
 afterEach(() => rmSync(home, { recursive: true, force: true }));
 
 const tc = (shell: Shell, root: string, name: string, step: string) =>
-  run([shell, "-c", TOOLCHAIN_PROGRAM, "rch", root, name, step], {
+  run([shell, "-c", TOOLCHAIN_SYNC_PROGRAM, "rch", root, name, step], {
     cwd: home,
     env: { HOME: home, PATH: "/usr/bin:/bin", LANG: "C", RUSTUP_TOOLCHAIN: "stable" },
     timeoutMs: 20_000,
