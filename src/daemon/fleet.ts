@@ -27,6 +27,8 @@ export interface WorkerState {
   disk?: { availKb: number; totalKb: number; at: number };
   /** Whether the worker has flock(1) (unknown until the first heartbeat). */
   flock?: boolean;
+  /** Whether it allows same-path builds (user + mount namespaces; unknown until a heartbeat). */
+  samePath?: boolean;
   /** A build failed with ENOSPC there (at diskFullAt); cleared by the next reading of the disk
    * taken after that which shows space. */
   diskFull?: boolean;

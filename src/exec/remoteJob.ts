@@ -37,6 +37,9 @@ export type JobResult =
 export interface JobContext {
   plan: ExecPlan;
   worker: WorkerConfig;
+  /** The worker can run builds at the project's own path, by its last heartbeat (absent:
+   * unknown). */
+  samePath?: boolean;
   report: ExecReporter;
   /** Aborted when rch gets a signal: stops rsync. */
   abort?: AbortSignal;
@@ -62,6 +65,7 @@ export async function runRemoteJob(ctx: JobContext): Promise<JobResult> {
     ...(ctx.abort ? { signal: ctx.abort } : {}),
   };
   const bun = plan.family.bunDir ? bunHash(plan.family.bunDir) : undefined;
+  let samePath = choosePathMode(ctx);
   const startRun = (): { run: RemoteRun; nonce: string } => {
     const nonce = randomBytes(4).toString("hex");
     const run = new RemoteRun({
@@ -70,7 +74,7 @@ export async function runRemoteJob(ctx: JobContext): Promise<JobResult> {
       localRoot: plan.root,
       maxHoldMs: plan.config.output.max_latency_ms,
       ...(ctx.onOutput ? { onOutput: ctx.onOutput } : {}),
-      args: scriptArgsFor(plan, { nonce, remoteDir, bunHash: bun ?? "", worker }),
+      args: scriptArgsFor(plan, { nonce, remoteDir, bunHash: bun ?? "", worker, samePath }),
     });
     ctx.onRunning(run);
     run.begin();
@@ -108,7 +112,7 @@ export async function runRemoteJob(ctx: JobContext): Promise<JobResult> {
       : { kind: "fallback", reason: claim.reason };
   }
   let record: SyncRecord | undefined = readSyncRecord(key);
-  for (let full = false; ; full = true) {
+  for (let full = false; ; ) {
     const sync = await planSync({
       key,
       record,
@@ -142,7 +146,10 @@ export async function runRemoteJob(ctx: JobContext): Promise<JobResult> {
     if (sync.kind === "inline") run.send(sync.tar);
     const outcome = await run.finish();
     ctx.onRunning(undefined);
-    if (sync.kind === "inline" && run.started) record = commitSync(key, scan, sync.stamp, record);
+    // A same-path set-up failure comes after the update and the stamp: the copy is current.
+    const nsFailed = outcome.kind === "not-started" && outcome.why === "same-path-failed";
+    if (sync.kind === "inline" && (run.started || nsFailed))
+      record = commitSync(key, scan, sync.stamp, record);
     else if (sync.kind === "pushed") record = { ...record, fingerprint: scan.hash, syncId: sync.stamp };
     switch (outcome.kind) {
       case "cancelled":
@@ -153,8 +160,18 @@ export async function runRemoteJob(ctx: JobContext): Promise<JobResult> {
           reason: `connection to ${worker.id} lost during the build (${outcome.detail})`,
         };
       case "not-started":
+        if (nsFailed && samePath) {
+          // Nothing ran: the same build again at the copy's path, on a copy that is current.
+          report.warn(
+            notStartedReason(outcome.why, { worker: worker.id, tool: plan.argv[0]!, detail: outcome.detail }),
+          );
+          samePath = false;
+          current = startRun();
+          continue;
+        }
         if (resyncMayHelp(outcome.why) && !full) {
           report.detail(`sync: the copy on ${worker.id} is not the one last synced; syncing in full`);
+          full = true;
           current = startRun(); // its session starts while rsync runs
           continue;
         }
@@ -172,6 +189,21 @@ export async function runRemoteJob(ctx: JobContext): Promise<JobResult> {
         }
     }
   }
+}
+
+/** Same-path mode where the worker allows it and workers.toml does not say "mapped"; otherwise
+ * the mapped mode, said once in verbose output. */
+function choosePathMode(ctx: JobContext): boolean {
+  const { worker, report } = ctx;
+  if (worker.path_mode === "mapped") {
+    report.detail(`path: mapped on ${worker.id} (path_mode = "mapped"): the build runs at the copy's path`);
+    return false;
+  }
+  if (ctx.samePath === true) return true;
+  const why =
+    ctx.samePath === false ? "it allows no user + mount namespaces" : "not known yet (no heartbeat)";
+  report.detail(`path: mapped on ${worker.id} (same path ${why}): the build runs at the copy's path`);
+  return false;
 }
 
 function notStarted(

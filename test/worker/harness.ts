@@ -79,6 +79,7 @@ export function argsFor(home: Home, a: RunArgs): string[] {
     slots: 0,
     who: "client=0123456789abcdef name=test project=p since=0",
     stampNote: "client=0123456789abcdef name=test project=/local/proj",
+    samePath: false,
     env: { plain: [], rooted: [] },
     ...a,
   });
