@@ -47,7 +47,7 @@ else
 fi
 
 # shellcheck disable=SC2016 # the nested sh expands them
-if unshare -rm sh -c 'mount --bind "$1" "$1" && exec unshare --user --map-user="$2" --map-group="$3" true' \
+if unshare -rm sh -c 'mount --rbind "$1" "$1" && exec unshare --user --map-user="$2" --map-group="$3" true' \
   rch "$root" "$(id -u)" "$(id -g)" >/dev/null 2>&1; then
   echo 'samepath yes'
 else

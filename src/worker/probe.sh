@@ -18,9 +18,9 @@ locks=-
 if command -v flock >/dev/null 2>&1; then locks=flock; fi
 printf 'locks\t%s\n' "$locks"
 # shellcheck disable=SC2016 # the nested sh expands them
-same=$(unshare -rm sh -c 'mount --bind "$1" "$1" && exec unshare --user --map-user="$2" --map-group="$3" true' \
-  rch "$HOME" "$(id -u)" "$(id -g)" 2>&1 >/dev/null) && same=yes
-printf 'samepath\t%s\n' "$(printf '%s' "${same:-no}" | tail -n 1)"
+same=$(unshare -rm sh -c 'mount --rbind "$1" "$1" && exec unshare --user --map-user="$2" --map-group="$3" true' \
+  rch "${HOME:-/tmp}" "$(id -u)" "$(id -g)" 2>&1 >/dev/null) && same=yes
+printf 'samepath\t%s\n' "$(printf '%s\n' "${same:-no}" | head -n 1)"
 for tool in "$@"; do
   if command -v "$tool" >/dev/null 2>&1; then
     printf '%s\t%s\n' "$tool" "$("$tool" --version 2>/dev/null | head -n 1)"

@@ -439,8 +439,8 @@ cover() {
   mount -t tmpfs -o mode=755,size=1m rch-ns "$1" || fail "cannot mount a tmpfs on $1"
   for e in * .[!.]* ..?*; do
     if [ -L "$e" ]; then ln -s "$(readlink "$e")" "$1/$e"
-    elif [ -d "$e" ]; then mkdir "$1/$e" && mount --rbind "$e" "$1/$e"
-    elif [ -e "$e" ]; then : >"$1/$e" && mount --bind "$e" "$1/$e"
+    elif [ -d "$e" ]; then mkdir "$1/$e" && mount -c --rbind "$e" "$1/$e"
+    elif [ -e "$e" ]; then : >"$1/$e" && mount -c --bind "$e" "$1/$e"
     fi || fail "cannot keep $1/$e visible"
   done
   cd /
@@ -462,7 +462,7 @@ while [ -n "$rest" ]; do
   mkdir -p "$root" || fail "cannot make $root"
   break
 done
-mount --bind "$copy" "$root" || fail "cannot bind the copy at $root"
+mount --rbind "$copy" "$root" || fail "cannot bind the copy at $root"
 cd "$root/$cwd" || fail "cannot enter $root/$cwd"
 exec unshare --user --map-user="$uid" --map-group="$gid" sh -c "$go" rch-go "$@"
 '

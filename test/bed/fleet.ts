@@ -130,6 +130,7 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
           : sessionPath(toolDirs, tools),
         cpus: spec.cpus,
         detached: opts.persistent ?? false,
+        ...(spec.noNamespaces ? { noNamespaces: true } : {}),
       };
       sshd.set(wid, s);
       workers.push({

@@ -45,6 +45,9 @@ export interface WorkerSpec {
   rootSize?: string;
   /** System commands missing from the sessions' PATH (e.g. ["flock"]: a worker without it). */
   withoutCommands?: string[];
+  /** true: its sessions cannot create user namespaces, by the kernel's limit (test/bed/userns.ts),
+   * so builds there cannot run at the project's own path (rch's mapped mode). */
+  noNamespaces?: boolean;
 }
 
 export interface FleetOptions {
