@@ -161,10 +161,11 @@ export async function runRemoteJob(ctx: JobContext): Promise<JobResult> {
         };
       case "not-started":
         if (nsFailed && samePath) {
-          // Nothing ran: the same build again at the copy's path, on a copy that is current.
-          report.warn(
-            notStartedReason(outcome.why, { worker: worker.id, tool: plan.argv[0]!, detail: outcome.detail }),
-          );
+          // Nothing ran: the same build again at the copy's path, on a copy that is current. A
+          // worker its heartbeat said could is a fault worth a line; a guess is only detail.
+          const ctxWhy = { worker: worker.id, tool: plan.argv[0]!, detail: outcome.detail };
+          if (ctx.samePath === true) report.warn(notStartedReason(outcome.why, ctxWhy));
+          else report.detail(`path: ${notStartedReason(outcome.why, ctxWhy)}`);
           samePath = false;
           current = startRun();
           continue;
@@ -191,18 +192,21 @@ export async function runRemoteJob(ctx: JobContext): Promise<JobResult> {
   }
 }
 
-/** Same-path mode where the worker allows it and workers.toml does not say "mapped"; otherwise
- * the mapped mode, said once in verbose output. */
+/** Same-path mode unless the worker's last heartbeat said it cannot, or workers.toml says
+ * "mapped"; mapped mode is said once in verbose output. Before the first heartbeat (a daemon
+ * just started) same-path is tried: switching a copy between modes costs a rebuild (ninja's log
+ * holds command lines, which name one path or the other), and a worker that cannot answers
+ * before anything runs (exit 210), costing one more round trip, once. */
 function choosePathMode(ctx: JobContext): boolean {
   const { worker, report } = ctx;
   if (worker.path_mode === "mapped") {
     report.detail(`path: mapped on ${worker.id} (path_mode = "mapped"): the build runs at the copy's path`);
     return false;
   }
-  if (ctx.samePath === true) return true;
-  const why =
-    ctx.samePath === false ? "it allows no user + mount namespaces" : "not known yet (no heartbeat)";
-  report.detail(`path: mapped on ${worker.id} (same path ${why}): the build runs at the copy's path`);
+  if (ctx.samePath !== false) return true;
+  report.detail(
+    `path: mapped on ${worker.id} (it allows no user + mount namespaces): the build runs at the copy's path`,
+  );
   return false;
 }
 
