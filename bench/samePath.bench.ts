@@ -37,7 +37,10 @@ async function main(): Promise<void> {
     const open = join(w.remoteRoot, "open-parent", "proj"); // exists, searchable: one bind
     Bun.spawnSync([...ssh, `mkdir -p ${open}`]);
     const closed = join(base, "proj"); // under a dir the worker cannot search: tmpfs + bind
-    const program = (localRoot: string, samePath: boolean) =>
+    /** A reference: what five more process starts cost on this worker (the build runs /bin/true
+     * five times from one sh: 6 execs against mapped's 1). The same-path wrapper starts five. */
+    const FIVE = ["sh", "-c", "for i in 1 2 3 4 5; do /bin/true; done"];
+    const program = (localRoot: string, samePath: boolean, argv = ["true"]) =>
       remoteCommand(
         RUN_PROGRAM,
         buildArgs({
@@ -45,12 +48,12 @@ async function main(): Promise<void> {
           ...{ trackInTree: false, outputDirs: [], fixDirs: [], localRoot, lockMode: "x", lockWaitS: 10 },
           ...{ slots: 8, who: "client=0000000000000000 name=bench project=p since=0" },
           ...{ stampNote: "client=0000000000000000 name=bench project=/p", samePath },
-          ...{ env: { plain: [], rooted: [] }, argv: ["true"] },
+          ...{ env: { plain: [], rooted: [] }, argv },
         }),
       );
-    const once = async (localRoot: string, samePath: boolean) => {
+    const once = async (localRoot: string, samePath: boolean, argv?: string[]) => {
       const t0 = performance.now();
-      const p = Bun.spawn([...ssh, program(localRoot, samePath)], {
+      const p = Bun.spawn([...ssh, program(localRoot, samePath, argv)], {
         ...{ stdin: "pipe", stdout: "ignore", stderr: "pipe" },
       });
       p.stdin.write(syncHeader({ check: "", stamp: "", remove: [], tarBytes: 0 }));
@@ -71,8 +74,10 @@ async function main(): Promise<void> {
     const mapped: number[] = [];
     const bind: number[] = [];
     const tmpfs: number[] = [];
+    const five: number[] = [];
     for (let i = 0; i < N; i++) {
       mapped.push(await once(closed, false));
+      five.push(await once(closed, false, FIVE));
       bind.push(await once(open, true));
       tmpfs.push(await once(closed, true));
     }
@@ -85,6 +90,7 @@ async function main(): Promise<void> {
     console.log(`  mapped                          ${m.toFixed(1)} ms`);
     console.log(show("same path, parent searchable   ", bind));
     console.log(show("same path, parent not (tmpfs)  ", tmpfs));
+    console.log(show("mapped, 5 more process starts  ", five));
 
     // Sessions per build: a counting ssh first on PATH (the daemon it starts counts too, so it is
     // started first, without the shim, and has heartbeat once before counting).

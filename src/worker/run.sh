@@ -422,6 +422,8 @@ run_build() {
 #     as empty dirs. A tmpfs over a dir the build may write into would swallow what it writes.
 #   - otherwise (Q not writable, or P is a file): a tmpfs over Q with each of Q's entries bound
 #     back (symlinks copied), at most 64 of them (one mount each); only / above: mapped mode.
+# The missing dirs are made by the bind itself (mount --mkdir, util-linux 2.38; one exec fewer
+# than mkdir -p, which older ones get instead).
 # Refused (mapped mode): a local_root that would hide the worker's home or the copy.
 # shellcheck disable=SC2016 # a program for a nested sh: its variables expand there
 NS_PROGRAM='
@@ -445,7 +447,7 @@ cover() {
   done
   cd /
 }
-at= rest=${root#/}
+at= rest=${root#/} make=
 while [ -n "$rest" ]; do
   comp=${rest%%/*}
   case $rest in */*) rest=${rest#*/} ;; *) rest= ;; esac
@@ -459,10 +461,12 @@ while [ -n "$rest" ]; do
   elif [ -z "$at" ]; then fail "no place for $root on this worker (only / is above it)"
   else cover "$at"
   fi
-  mkdir -p "$root" || fail "cannot make $root"
+  make=1
   break
 done
-mount --rbind "$copy" "$root" || fail "cannot bind the copy at $root"
+if [ -z "$make" ]; then mount --rbind "$copy" "$root"
+elif ! mount --rbind --mkdir "$copy" "$root" 2>/dev/null; then mkdir -p "$root" && mount --rbind "$copy" "$root"
+fi || fail "cannot bind the copy at $root"
 cd "$root/$cwd" || fail "cannot enter $root/$cwd"
 exec unshare --user --map-user="$uid" --map-group="$gid" sh -c "$go" rch-go "$@"
 '
