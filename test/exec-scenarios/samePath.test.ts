@@ -5,7 +5,7 @@
 // (output still rewritten, one verbose line); a worker that lost them since its last heartbeat
 // runs the build mapped after one line, never reporting the set-up failure as the build's code.
 import { beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { expectRanRemotely, expectSameOutput, Scenario, useFleet } from "./harness.ts";
 import { run } from "./proc.ts";
@@ -204,5 +204,56 @@ describe("Meson (configured locally)", () => {
     expect((await sc.local(["ninja", "-C", "build"], {}, sc.rchDir)).stdout).toEndWith(
       "\nninja: no work to do.\n",
     );
+  });
+});
+
+describe("what the build sees besides the project", () => {
+  test("the worker's home, toolchains and /tmp: visible and writable; the build runs as the worker user", async () => {
+    const sc = await Scenario.create({ fixture: "make-c", fleet: bed.fleet });
+    await daemonKnowsPaths(sc);
+    const w1 = bed.fleet.worker("w1");
+    const tmp = `/tmp/rchsp-${sc.token.slice(5)}`;
+    const inHome = join(w1.home, `.rchsp-${sc.token.slice(5)}`);
+    try {
+      appendFileSync(
+        join(sc.rchDir, "Makefile"),
+        `\nseen:\n\t@echo "pwd=$$(pwd) uid=$$(id -u)"\n\t@cargo --version >/dev/null && echo cargo-ok\n\t@echo t >${tmp} && echo h >"$$HOME/.rchsp-${sc.token.slice(5)}" && echo wrote\n`,
+      );
+      const r = await sc.rch(["make", "seen"], on("w1"));
+      expect(r.code).toBe(0);
+      expectRanRemotely(sc, r);
+      expect(r.stdout).toBe(`pwd=${sc.rchDir} uid=${w1.uid}\ncargo-ok\nwrote\n`);
+      expect(statSync(tmp).uid).toBe(w1.uid);
+      expect(readFileSync(inHome, "utf8")).toBe("h\n");
+    } finally {
+      rmSync(tmp, { force: true });
+      rmSync(inHome, { force: true });
+    }
+  });
+
+  test("rch workers probe: each worker's path mode, and why not", async () => {
+    const sc = await Scenario.create({ fixture: "make-c", fleet: bed.fleet });
+    const rch = await rchBinary();
+    const r = await run([rch, "workers", "probe", "--all", "--format", "json"], {
+      cwd: sc.rchDir,
+      env: sc.env,
+      timeoutMs: 60_000,
+    });
+    expect(r.code).toBe(0);
+    const byId = Object.fromEntries(
+      (JSON.parse(r.stdout) as { id: string; samePath: { ok: boolean; why?: string } }[]).map((w) => [
+        w.id,
+        w.samePath,
+      ]),
+    );
+    expect(byId.w1).toEqual({ ok: true });
+    expect(byId.nons?.ok).toBe(false);
+    expect(byId.nons?.why).toContain("No space left on device");
+    const table = await run([rch, "workers", "probe", "--all"], {
+      cwd: sc.rchDir,
+      env: sc.env,
+      timeoutMs: 60_000,
+    });
+    expect(table.stdout).toMatch(/^nons: builds run at the copy's path, not the project's own/m);
   });
 });
