@@ -60,6 +60,7 @@ async function main(): Promise<void> {
           slots: locks ? 8 : 0,
           who: "client=0000000000000000 name=bench project=p since=0",
           stampNote: "client=0000000000000000 name=bench project=/p",
+          samePath: false,
           env: { plain: [], rooted: [] },
           argv: ["true"],
         }),

@@ -66,6 +66,7 @@ export function createDaemonSelector(opts: ClientOptions = {}): FleetService {
           () => link.existing(),
           selectTimeout(),
         );
+        if (r.samePath !== undefined) lease.samePath = r.samePath;
         return { kind: "worker", lease };
       } catch (e) {
         return { kind: "local", reason: `daemon error: ${(e as Error).message}` };

@@ -13,6 +13,7 @@ const MAX_CHUNK = 1 << 20;
 export class ClientLease implements Lease {
   private released = false;
   private readonly renewTimer: ReturnType<typeof setInterval>;
+  samePath?: boolean;
 
   constructor(
     private readonly conn: Connection,

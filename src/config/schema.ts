@@ -161,6 +161,9 @@ export const workerSchema = v.object({
   max_disk_gb: v.optional(nonNeg, 0),
   /** When other workstations share this worker: this one never holds more of its slots. */
   max_share: v.optional(posInt),
+  /** "auto" (absent: the same): builds run at the project's own path where the worker allows
+   * user and mount namespaces (same-path mode); "mapped": always at the copy's path. */
+  path_mode: v.optional(v.picklist(["auto", "mapped"])),
 });
 
 export type WorkerConfig = v.InferOutput<typeof workerSchema>;

@@ -169,7 +169,10 @@ export function buildContext(o: BuildOptions): BuiltContext {
     log: o.log,
     ssh: () => ctx.config.ssh,
     onRecovered: () => scheduler.queue.serve(),
-    onFacts: (st, facts) => disk!.onHeartbeat(st, facts),
+    onFacts: (st, facts) => {
+      if (facts.samePath !== undefined) st.samePath = facts.samePath;
+      disk!.onHeartbeat(st, facts);
+    },
     ...(o.probe ? { probe: o.probe } : {}),
   });
   applyWorkers(loaded.workers);

@@ -27,6 +27,8 @@ export interface WorkerState {
   disk?: { availKb: number; totalKb: number; at: number };
   /** Whether the worker has flock(1) (unknown until the first heartbeat). */
   flock?: boolean;
+  /** Whether it allows same-path builds (user + mount namespaces; unknown until a heartbeat). */
+  samePath?: boolean;
   /** A build failed with ENOSPC there (at diskFullAt); cleared by the next reading of the disk
    * taken after that which shows space. */
   diskFull?: boolean;
@@ -141,6 +143,7 @@ export class Fleet {
     s.holders = st.share.holders.map((h) => ({ ...h }));
     if (st.share.flock !== undefined) s.sharing = st.share.flock;
     if (c.max_share !== undefined) s.maxShare = c.max_share;
+    if (st.samePath !== undefined) s.samePath = st.samePath;
     return s;
   }
 }

@@ -9,6 +9,8 @@ export interface HeartbeatFacts {
   disk?: { availKb: number; totalKb: number };
   /** Whether the worker has flock(1); absent when the line was missing. */
   flock?: boolean;
+  /** Whether a build can run at the project's own path there (user + mount namespaces). */
+  samePath?: boolean;
 }
 
 const kb = (s: string | undefined): number | undefined => {
@@ -26,6 +28,8 @@ export function parseHeartbeat(stdout: string): HeartbeatFacts {
       if (availKb !== undefined && totalKb !== undefined) facts.disk = { availKb, totalKb };
     } else if (words[0] === "flock" && (words[1] === "yes" || words[1] === "no")) {
       facts.flock = words[1] === "yes";
+    } else if (words[0] === "samepath" && (words[1] === "yes" || words[1] === "no")) {
+      facts.samePath = words[1] === "yes";
     }
   }
   return facts;

@@ -27,7 +27,8 @@ export function dryRunLines(plan: ExecPlan): string[] {
     remoteDir,
     plan.rules,
   );
-  const args = scriptArgsFor(plan, { nonce: "00000000", remoteDir, bunHash: "", worker });
+  // Same-path mode depends on the worker's last heartbeat, which only the daemon knows.
+  const args = scriptArgsFor(plan, { nonce: "00000000", remoteDir, bunHash: "", worker, samePath: false });
   return [
     `dry run: ${plan.family.kind} in ${plan.root} (cwd ${plan.relCwd})`,
     `worker: ${worker.id} (candidates: ${order.workers.map((w) => w.id).join(", ")})`,

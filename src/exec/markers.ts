@@ -1,5 +1,5 @@
 // The remote script's stderr lines for rch: `\x1erch-locked-<nonce> <flock|none>` once it holds
-// its slot and the copy's lock, `\x1erch-start-<nonce> <pgid>\t<dir>\t<physdir>` before the build
+// its slot and the copy's lock, `\x1erch-start-<nonce> <pgid>\t<dir>\t<physdir>[\tsame]` before the build
 // and `\x1erch-exit-<nonce> <rc> <outputs> <newfiles>` after it. The nonce makes them impossible
 // to forge by accident. This splits them out of the stream; everything else is the build's
 // stderr. Bytes before the start marker are the login shell's (kept for diagnostics).
@@ -10,6 +10,8 @@ export interface StartInfo {
   /** Remote project dir as the script spelled it ($HOME expanded) and its physical path. */
   dir: string;
   physicalDir: string;
+  /** The build runs at the local root itself (same-path mode; run.sh's 4th field "same"). */
+  samePath?: true;
 }
 
 export interface EndInfo {
@@ -81,13 +83,18 @@ export class StderrDemux {
     const nl = this.buf.indexOf(10, at);
     if (nl === -1) return;
     this.preamble += this.buf.subarray(0, at).toString();
-    const [pgid, dir, physicalDir] = this.buf
+    const [pgid, dir, physicalDir, mode] = this.buf
       .subarray(at + this.startTag.length, nl)
       .toString()
       .split("\t");
     this.buf = this.buf.subarray(nl + 1);
     this.state = "run";
-    this.events.onStart({ pgid: Number(pgid), dir: dir ?? "", physicalDir: physicalDir ?? dir ?? "" });
+    this.events.onStart({
+      pgid: Number(pgid),
+      dir: dir ?? "",
+      physicalDir: physicalDir ?? dir ?? "",
+      ...(mode === "same" ? { samePath: true as const } : {}),
+    });
   }
 
   /** The locked line comes first, alone: cut it out of what will be the preamble. */

@@ -217,6 +217,7 @@ async function once(
     ...(lease.onOutput ? { onOutput: (fd: 1 | 2, c: Uint8Array) => lease.onOutput!(fd, c) } : {}),
     plan,
     worker: lease.worker,
+    ...(lease.samePath !== undefined ? { samePath: lease.samePath } : {}),
     report,
     abort: guard.controller.signal,
     onRunning: (run) => {

@@ -7,7 +7,7 @@ import { buildArgs } from "./script.ts";
 
 export function scriptArgsFor(
   plan: ExecPlan,
-  run: { nonce: string; remoteDir: string; bunHash: string; worker: WorkerConfig },
+  run: { nonce: string; remoteDir: string; bunHash: string; worker: WorkerConfig; samePath: boolean },
 ): string[] {
   const rel = (d: string) => relative(plan.root, d);
   const me = `client=${plan.identity.id} name=${plan.identity.name}`;
@@ -28,6 +28,7 @@ export function scriptArgsFor(
     slots: run.worker.total_slots,
     who: `${me} project=${noteWord(basename(plan.root))} since=${Math.floor(Date.now() / 1000)}`,
     stampNote: `${me} project=${noteWord(plan.root)}`,
+    samePath: run.samePath,
     env: plan.env,
     argv: plan.argv,
   });

@@ -37,6 +37,9 @@ export type JobResult =
 export interface JobContext {
   plan: ExecPlan;
   worker: WorkerConfig;
+  /** The worker can run builds at the project's own path, by its last heartbeat (absent:
+   * unknown). */
+  samePath?: boolean;
   report: ExecReporter;
   /** Aborted when rch gets a signal: stops rsync. */
   abort?: AbortSignal;
@@ -62,6 +65,7 @@ export async function runRemoteJob(ctx: JobContext): Promise<JobResult> {
     ...(ctx.abort ? { signal: ctx.abort } : {}),
   };
   const bun = plan.family.bunDir ? bunHash(plan.family.bunDir) : undefined;
+  let samePath = choosePathMode(ctx);
   const startRun = (): { run: RemoteRun; nonce: string } => {
     const nonce = randomBytes(4).toString("hex");
     const run = new RemoteRun({
@@ -70,7 +74,7 @@ export async function runRemoteJob(ctx: JobContext): Promise<JobResult> {
       localRoot: plan.root,
       maxHoldMs: plan.config.output.max_latency_ms,
       ...(ctx.onOutput ? { onOutput: ctx.onOutput } : {}),
-      args: scriptArgsFor(plan, { nonce, remoteDir, bunHash: bun ?? "", worker }),
+      args: scriptArgsFor(plan, { nonce, remoteDir, bunHash: bun ?? "", worker, samePath }),
     });
     ctx.onRunning(run);
     run.begin();
@@ -108,7 +112,7 @@ export async function runRemoteJob(ctx: JobContext): Promise<JobResult> {
       : { kind: "fallback", reason: claim.reason };
   }
   let record: SyncRecord | undefined = readSyncRecord(key);
-  for (let full = false; ; full = true) {
+  for (let full = false; ; ) {
     const sync = await planSync({
       key,
       record,
@@ -142,7 +146,10 @@ export async function runRemoteJob(ctx: JobContext): Promise<JobResult> {
     if (sync.kind === "inline") run.send(sync.tar);
     const outcome = await run.finish();
     ctx.onRunning(undefined);
-    if (sync.kind === "inline" && run.started) record = commitSync(key, scan, sync.stamp, record);
+    // A same-path set-up failure comes after the update and the stamp: the copy is current.
+    const nsFailed = outcome.kind === "not-started" && outcome.why === "same-path-failed";
+    if (sync.kind === "inline" && (run.started || nsFailed))
+      record = commitSync(key, scan, sync.stamp, record);
     else if (sync.kind === "pushed") record = { ...record, fingerprint: scan.hash, syncId: sync.stamp };
     switch (outcome.kind) {
       case "cancelled":
@@ -153,8 +160,19 @@ export async function runRemoteJob(ctx: JobContext): Promise<JobResult> {
           reason: `connection to ${worker.id} lost during the build (${outcome.detail})`,
         };
       case "not-started":
+        if (nsFailed && samePath) {
+          // Nothing ran: the same build again at the copy's path, on a copy that is current. A
+          // worker its heartbeat said could is a fault worth a line; a guess is only detail.
+          const ctxWhy = { worker: worker.id, tool: plan.argv[0]!, detail: outcome.detail };
+          if (ctx.samePath === true) report.warn(notStartedReason(outcome.why, ctxWhy));
+          else report.detail(`path: ${notStartedReason(outcome.why, ctxWhy)}`);
+          samePath = false;
+          current = startRun();
+          continue;
+        }
         if (resyncMayHelp(outcome.why) && !full) {
           report.detail(`sync: the copy on ${worker.id} is not the one last synced; syncing in full`);
+          full = true;
           current = startRun(); // its session starts while rsync runs
           continue;
         }
@@ -172,6 +190,24 @@ export async function runRemoteJob(ctx: JobContext): Promise<JobResult> {
         }
     }
   }
+}
+
+/** Same-path mode unless the worker's last heartbeat said it cannot, or workers.toml says
+ * "mapped"; mapped mode is said once in verbose output. Before the first heartbeat (a daemon
+ * just started) same-path is tried: switching a copy between modes costs a rebuild (ninja's log
+ * holds command lines, which name one path or the other), and a worker that cannot answers
+ * before anything runs (exit 210), costing one more round trip, once. */
+function choosePathMode(ctx: JobContext): boolean {
+  const { worker, report } = ctx;
+  if (worker.path_mode === "mapped") {
+    report.detail(`path: mapped on ${worker.id} (path_mode = "mapped"): the build runs at the copy's path`);
+    return false;
+  }
+  if (ctx.samePath !== false) return true;
+  report.detail(
+    `path: mapped on ${worker.id} (it allows no user + mount namespaces): the build runs at the copy's path`,
+  );
+  return false;
 }
 
 function notStarted(

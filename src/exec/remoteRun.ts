@@ -255,7 +255,9 @@ export class RemoteRun {
     const detail =
       why === "ssh-failed"
         ? describeSshFailure(preamble, code)
-        : `remote shell exited ${code}${tail(preamble)}`;
+        : why === "same-path-failed"
+          ? tail(preamble).replace(/^: (same path: )?/, "") || "the namespace set-up failed"
+          : `remote shell exited ${code}${tail(preamble)}`;
     return { kind: "not-started", why, detail };
   }
 

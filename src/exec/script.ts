@@ -3,7 +3,8 @@
 // travels this way, never spliced into the program's text.
 //
 // A word that names the local project root is sent in pieces (splitAtRoot); the program joins them
-// with its copy's directory, so the build reaches for the copy, not for this machine's path.
+// with its copy's directory, so the build reaches for the copy, not for this machine's path — or,
+// in same-path mode, with the local root again, where the copy is bound.
 import type { RemoteEnv } from "./env.ts";
 
 export interface ScriptArgs {
@@ -31,6 +32,9 @@ export interface ScriptArgs {
   /** The slot's note and the copy's stamp (see run.sh's header). */
   who: string;
   stampNote: string;
+  /** Run at localRoot itself, in a mount namespace where the copy is bound there (run.sh's
+   * run_build_same); false: at the copy's path, words re-joined there (mapped mode). */
+  samePath: boolean;
   env: RemoteEnv;
   argv: string[];
 }
@@ -77,6 +81,7 @@ export function buildArgs(a: ScriptArgs): string[] {
     String(a.slots),
     a.who,
     a.stampNote,
+    a.samePath ? "same" : "",
     String(a.env.plain.length),
     ...a.env.plain.flatMap(([k, v]) => pieces(`${k}=${v}`, a.localRoot)),
     String(a.env.rooted.length),

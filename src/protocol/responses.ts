@@ -48,6 +48,9 @@ export const leaseResponse = v.object({
   jobId: v.string(),
   worker: workerSchema,
   warm: v.boolean(),
+  /** The worker's last heartbeat found it can run builds at the project's own path (absent:
+   * unknown, or a daemon older than same-path mode). */
+  samePath: v.optional(v.boolean()),
   ttlMs: v.number(),
   expiresAt: v.number(),
   waitedMs: v.number(),

@@ -29,6 +29,9 @@ export interface Lease {
   worker: WorkerConfig;
   /** Whether the worker already holds a copy of this project (affinity); informational. */
   warm: boolean;
+  /** The worker can run builds at the project's own path, by its last heartbeat (absent:
+   * unknown). workers.toml's path_mode may still say "mapped". */
+  samePath?: boolean;
   /**
    * Copies of the build's output as it streams, for agents attached to this job (single-flight).
    * Absent when nobody can attach (local selector).

@@ -84,6 +84,9 @@ export const workerStatus = v.object({
   sharing: v.optional(v.boolean()),
   /** workers.toml max_share: this workstation never holds more of its slots. */
   maxShare: optNum,
+  /** Builds can run at the project's own path there, by the last heartbeat (undefined: not
+   * known yet). */
+  samePath: v.optional(v.boolean()),
 });
 
 export const jobInfo = v.object({

@@ -30,6 +30,9 @@ export type ProbeResult =
       /** flock(1) is on the worker's PATH: its builds hold slot and copy locks there, so
        * workstations sharing it are coordinated. Without it, each counts only its own builds. */
       flock: boolean;
+      /** Builds can run at the project's own path there (user + mount namespaces); otherwise
+       * why not (the worker's own words), and they run at the copy's path. */
+      samePath: { ok: true } | { ok: false; why: string };
       tools: Record<string, string | null>;
     }
   | { id: string; reachable: true; usable: false; error: string }
@@ -98,6 +101,7 @@ export async function probeWorker(
     os: kv.get("os") ?? "?",
     cpus: Number.isFinite(cpus) && cpus > 0 ? cpus : null,
     flock: kv.get("locks") === "flock",
+    samePath: kv.get("samepath") === "yes" ? { ok: true } : { ok: false, why: kv.get("samepath") || "no" },
     tools: Object.fromEntries(tools.map((tool) => [tool, version(kv.get(tool))])),
   };
 }

@@ -50,6 +50,12 @@ export const NOT_STARTED = [
     resync: false,
     reason: (c) => `${c.worker} is full: ${c.detail}`,
   },
+  {
+    code: 210,
+    why: "same-path-failed",
+    resync: false,
+    reason: (c) => `could not run at the project's own path on ${c.worker} (${c.detail}); running it mapped`,
+  },
   { code: 255, why: "ssh-failed", resync: false, reason: (c) => `ssh to ${c.worker} failed: ${c.detail}` },
 ] as const satisfies readonly Entry[];
 

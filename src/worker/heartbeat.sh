@@ -13,8 +13,12 @@
 #   disk <avail kB> <total kB>    free and total space of the filesystem holding ROOT (df -Pk);
 #                                 absent when df could not tell
 #   flock yes|no                  whether flock(1) is on PATH (copy and slot locks, GC)
+#   samepath yes|no               whether builds can run at the project's own path: run.sh's
+#                                 namespace steps (unshare -rm, a bind mount, the nested unshare
+#                                 back to this user's ids) tried once, on ROOT itself
 # Exit status 0 whatever it found: a worker whose df fails is still reachable.
-# Cost: df is its only fork (~1 ms on a small VM; the round trip itself is ~8 ms warm).
+# Cost: df, and the samepath try (id twice, unshare twice, sh, mount: ~5 ms here), the round trip
+# itself is ~8 ms warm. Learned here so that no build pays for it.
 
 root=$1
 case $root in /*) ;; '') root=$HOME ;; *) root=$HOME/$root ;; esac
@@ -40,5 +44,13 @@ if command -v flock >/dev/null 2>&1; then
   echo 'flock yes'
 else
   echo 'flock no'
+fi
+
+# shellcheck disable=SC2016 # the nested sh expands them
+if unshare -rm sh -c 'mount --rbind "$1" "$1" && exec unshare --user --map-user="$2" --map-group="$3" true' \
+  rch "$root" "$(id -u)" "$(id -g)" >/dev/null 2>&1; then
+  echo 'samepath yes'
+else
+  echo 'samepath no'
 fi
 exit 0

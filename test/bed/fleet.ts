@@ -130,6 +130,7 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
           : sessionPath(toolDirs, tools),
         cpus: spec.cpus,
         detached: opts.persistent ?? false,
+        ...(spec.noNamespaces ? { noNamespaces: true } : {}),
       };
       sshd.set(wid, s);
       workers.push({
@@ -209,6 +210,7 @@ function makeFleet(
       const s = sshd.get(wid)!;
       await killAll([w.sshdPid], [w.uid]); // restart semantics: a running worker is stopped first
       if (opts.newHostKey) w.hostKeyPub = await writeHostKey(s);
+      if (opts.noNamespaces !== undefined) s.noNamespaces = opts.noNamespaces;
       writeSshdConfig(s, pubKey);
       w.sshdPid = await launchSshd(s); // same port: clients' config stays valid
     },

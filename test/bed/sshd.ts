@@ -14,6 +14,7 @@ import {
 import { join } from "node:path";
 import { SSHD } from "./preflight.ts";
 import { must } from "./proc.ts";
+import { withoutUserNamespaces } from "./userns.ts";
 
 export interface SshdSpec {
   user: string;
@@ -29,6 +30,8 @@ export interface SshdSpec {
   cpus?: string;
   /** setsid, so the sshd outlives a CLI that exits and ignores the terminal's Ctrl-C. */
   detached: boolean;
+  /** Its sessions cannot create user (or mount) namespaces (userns.ts). */
+  noNamespaces?: boolean;
 }
 
 export class PortInUseError extends Error {}
@@ -91,12 +94,9 @@ export async function launchSshd(spec: SshdSpec): Promise<number> {
     `--reuid=${spec.user}`,
     `--regid=${spec.user}`,
     "--init-groups",
-    SSHD,
-    "-D",
-    "-e",
-    "-f",
-    join(spec.configDir, "sshd_config"),
   ];
+  const sshd = [SSHD, "-D", "-e", "-f", join(spec.configDir, "sshd_config")];
+  argv.push(...(spec.noNamespaces ? withoutUserNamespaces(sshd) : sshd));
   const child = spawn(argv[0]!, argv.slice(1), {
     stdio: ["ignore", fd, fd],
     detached: spec.detached,

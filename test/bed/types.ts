@@ -45,6 +45,9 @@ export interface WorkerSpec {
   rootSize?: string;
   /** System commands missing from the sessions' PATH (e.g. ["flock"]: a worker without it). */
   withoutCommands?: string[];
+  /** true: its sessions cannot create user namespaces, by the kernel's limit (test/bed/userns.ts),
+   * so builds there cannot run at the project's own path (rch's mapped mode). */
+  noNamespaces?: boolean;
 }
 
 export interface FleetOptions {
@@ -75,8 +78,9 @@ export interface Fleet {
   /** Kills the worker's sshd and all its sessions (every process of its uid), by PID. */
   stopWorker(id: string): Promise<void>;
   /** (Re)starts the worker on the same port. newHostKey: clients holding the old known_hosts
-   * then get "REMOTE HOST IDENTIFICATION HAS CHANGED". */
-  startWorker(id: string, opts?: { newHostKey?: boolean }): Promise<void>;
+   * then get "REMOTE HOST IDENTIFICATION HAS CHANGED". noNamespaces: as WorkerSpec's, from now
+   * on (a worker that lost its namespaces since rchd's last heartbeat). */
+  startWorker(id: string, opts?: { newHostKey?: boolean; noNamespaces?: boolean }): Promise<void>;
   /** Rewrites knownHostsFile and sshConfigFile from the workers' current keys and ports. */
   writeClientFiles(): void;
   /** Stops everything this fleet started, by PID; unmounts; deletes its users and scratch. */

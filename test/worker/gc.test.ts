@@ -18,6 +18,7 @@ import {
 import { join } from "node:path";
 import { type GcReport, parseGcOutput } from "../../src/ssh/gcOutput.ts";
 import { GC_PROGRAM, HEARTBEAT_PROGRAM } from "../../src/worker/programs.ts";
+import { withoutUserNamespaces } from "../bed/userns.ts";
 import { type Running, run, start } from "../exec-scenarios/proc.ts";
 import { SHELLS, type Shell } from "./harness.ts";
 
@@ -499,8 +500,19 @@ describe.each(SHELLS)("heartbeat.sh under %s", (shell) => {
     const df = (await run(["df", "-Pk", s.root], { ...SYS, timeoutMs: 5000 })).stdout
       .split("\n")[1]!
       .split(/\s+/);
-    expect(r.stdout).toBe(`disk ${df[3]} ${df[1]}\nflock yes\n`);
+    expect(r.stdout).toBe(`disk ${df[3]} ${df[1]}\nflock yes\nsamepath yes\n`);
     expect(Number(df[1])).toBe(4096);
+  });
+
+  test("samepath no where the kernel refuses user namespaces (builds there run mapped)", async () => {
+    scratch = new Scratch();
+    const r = await run([...withoutUserNamespaces([sh(shell), "-c", HEARTBEAT_PROGRAM, "rch", "root"])], {
+      cwd: "/",
+      env: envFor(scratch, "/usr/bin:/bin"),
+      timeoutMs: 10_000,
+    });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/\nsamepath no\n$/);
   });
 
   test("creates a missing remote_root (relative to HOME, or absolute) as the first build would", async () => {
@@ -508,7 +520,7 @@ describe.each(SHELLS)("heartbeat.sh under %s", (shell) => {
     const s = scratch;
     const r = await beat(s, "deep/er/root");
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^disk \d+ \d+\nflock yes\n$/);
+    expect(r.stdout).toMatch(/^disk \d+ \d+\nflock yes\nsamepath yes\n$/);
     expect(existsSync(join(s.home, "deep", "er", "root"))).toBe(true);
     const abs = join(s.home, "abs root");
     expect((await beat(s, abs)).code).toBe(0);
@@ -519,11 +531,11 @@ describe.each(SHELLS)("heartbeat.sh under %s", (shell) => {
     scratch = new Scratch();
     const s = scratch;
     const path = pathWithoutFlock(s);
-    expect((await beat(s, "root", path)).stdout).toMatch(/^disk \d+ \d+\nflock no\n$/);
+    expect((await beat(s, "root", path)).stdout).toMatch(/^disk \d+ \d+\nflock no\nsamepath no\n$/);
     const empty = join(s.home, "empty");
     mkdirSync(empty);
     const r = await beat(s, "root", empty);
     expect(r.code).toBe(0);
-    expect(r.stdout).toBe("flock no\n");
+    expect(r.stdout).toBe("flock no\nsamepath no\n");
   });
 });

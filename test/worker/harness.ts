@@ -79,6 +79,7 @@ export function argsFor(home: Home, a: RunArgs): string[] {
     slots: 0,
     who: "client=0123456789abcdef name=test project=p since=0",
     stampNote: "client=0123456789abcdef name=test project=/local/proj",
+    samePath: false,
     env: { plain: [], rooted: [] },
     ...a,
   });
@@ -92,8 +93,10 @@ export function startProgram(
   args: string[],
   path = "/usr/bin:/bin",
   holdAfterEnd = false,
+  /** Runs the program through this command (e.g. setpriv as another user). */
+  wrap: readonly string[] = [],
 ): Running {
-  const proc = Bun.spawn([shell, "-c", RUN_PROGRAM, "rch", ...args], {
+  const proc = Bun.spawn([...wrap, shell, "-c", RUN_PROGRAM, "rch", ...args], {
     cwd: home.dir,
     env: { HOME: home.dir, PATH: path, LANG: "C" },
     stdin: "pipe",
@@ -182,8 +185,9 @@ export function runProgram(
   args: string[],
   stdin: (Uint8Array | string)[],
   path?: string,
+  wrap: readonly string[] = [],
 ): Promise<Finished> {
-  const r = startProgram(shell, home, args, path);
+  const r = startProgram(shell, home, args, path, false, wrap);
   for (const d of stdin) r.send(d);
   return r.done;
 }

@@ -77,9 +77,11 @@ for (const shell of SHELLS) {
     expect(lines[0]).toMatch(/^os\tLinux \S+$/);
     expect(lines[1]).toMatch(/^cpus\t[1-9]\d*$/);
     expect(lines[2]).toBe("locks\tflock");
-    expect(lines.slice(3).map((l) => l.split("\t")[0])).toEqual(["sh", "rch-no-such-tool", "gcc"]);
-    expect(lines[4]).toBe("rch-no-such-tool\t-");
-    expect(lines[5]).toMatch(/^gcc\tgcc .*\d+\.\d+/);
+    // This machine allows unprivileged user + mount namespaces (the bed's same-path workers rely on it).
+    expect(lines[3]).toBe("samepath\tyes");
+    expect(lines.slice(4).map((l) => l.split("\t")[0])).toEqual(["sh", "rch-no-such-tool", "gcc"]);
+    expect(lines[5]).toBe("rch-no-such-tool\t-");
+    expect(lines[6]).toMatch(/^gcc\tgcc .*\d+\.\d+/);
     // A PATH without flock(1): the probe says so.
     const dir = mkdtempSync("/tmp/rchwk-probe-");
     try {
@@ -89,6 +91,8 @@ for (const shell of SHELLS) {
       const bare = await probe(dir);
       expect(bare.code).toBe(0);
       expect(bare.stdout.split("\n")[2]).toBe("locks\t-");
+      // No unshare on that PATH: the worker's shell says so, and builds there run mapped.
+      expect(bare.stdout.split("\n")[3]).toMatch(/^samepath\t.*unshare.*not found/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

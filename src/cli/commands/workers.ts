@@ -52,8 +52,8 @@ function list(out: Output): number {
 }
 
 function probeRow(r: ProbeResult): string[] {
-  if (!r.reachable) return [r.id, pc.red("unreachable"), "-", "-", "-", "-", "-", r.error];
-  if (!r.usable) return [r.id, pc.red("unusable"), "-", "-", "-", "-", "-", r.error];
+  if (!r.reachable) return [r.id, pc.red("unreachable"), "-", "-", "-", "-", "-", "-", r.error];
+  if (!r.usable) return [r.id, pc.red("unusable"), "-", "-", "-", "-", "-", "-", r.error];
   const tools = Object.entries(r.tools)
     .filter(([, v]) => v)
     .map(([t, v]) => `${t} ${v}`);
@@ -65,8 +65,25 @@ function probeRow(r: ProbeResult): string[] {
     r.os,
     String(r.cpus ?? "?"),
     r.flock ? "flock" : pc.yellow("none"),
+    r.samePath.ok ? "same" : pc.yellow("mapped"),
     tools.join(", "),
   ];
+}
+
+/** Workers that cannot run builds at the project's own path: why, once per worker. */
+function mappedNotes(results: ProbeResult[], workers: WorkerConfig[]): string[] {
+  const notes: string[] = [];
+  for (const r of results) {
+    if (!r.reachable || !r.usable) continue;
+    const forced = workers.find((w) => w.id === r.id)?.path_mode === "mapped";
+    if (!r.samePath.ok)
+      notes.push(
+        `${r.id}: builds run at the copy's path, not the project's own (user + mount namespaces: ${r.samePath.why}); paths in their output are rewritten, but debug info and build-tool state name the copy`,
+      );
+    else if (forced)
+      notes.push(`${r.id}: could run builds at the project's own path, but path_mode = "mapped"`);
+  }
+  return notes;
 }
 
 /** Workers without flock(1): what that means, once per worker, under the table. */
@@ -98,10 +115,11 @@ async function probe(out: Output, id: string | undefined, opts: { all?: boolean 
     () =>
       [
         table(
-          ["ID", "STATUS", "LATENCY", "SLOTS", "OS/ARCH", "CPUS", "LOCKS", "TOOLCHAINS / ERROR"],
+          ["ID", "STATUS", "LATENCY", "SLOTS", "OS/ARCH", "CPUS", "LOCKS", "PATH", "TOOLCHAINS / ERROR"],
           results.map(probeRow),
         ),
         ...noFlockNotes(results).map((n) => pc.yellow(n)),
+        ...mappedNotes(results, chosen).map((n) => pc.yellow(n)),
       ].join("\n"),
     results,
   );

@@ -23,6 +23,7 @@ export function select(
       jobId: r.lease.jobId,
       worker: r.worker,
       warm: r.warm,
+      ...samePathOf(ctx, r.worker.id),
       ttlMs: r.lease.expiresAt - r.lease.grantedAt,
       expiresAt: r.lease.expiresAt,
       waitedMs: r.waitedMs,
@@ -31,4 +32,10 @@ export function select(
   const r = ctx.scheduler.select(req.job, waitMs, conn.id, req.dedup, req.retry);
   // Usually answered on the spot; only a wait for a free slot goes through a promise.
   return r instanceof Promise ? r.then(answer) : answer(r);
+}
+
+/** What the worker's last heartbeat said about same-path builds (nothing before the first). */
+function samePathOf(ctx: DaemonContext, id: string): { samePath?: boolean } {
+  const s = ctx.fleet.get(id)?.samePath;
+  return s === undefined ? {} : { samePath: s };
 }
