@@ -14,6 +14,9 @@ export class ClientLease implements Lease {
   private released = false;
   private readonly renewTimer: ReturnType<typeof setInterval>;
 
+  /** The toolchain pin the daemon chose with the worker (Lease.pin). */
+  pin?: readonly (readonly [string, string])[];
+
   constructor(
     private readonly conn: Connection,
     readonly leaseId: string,

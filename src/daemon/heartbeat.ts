@@ -9,6 +9,9 @@ export interface HeartbeatFacts {
   disk?: { availKb: number; totalKb: number };
   /** Whether the worker has flock(1); absent when the line was missing. */
   flock?: boolean;
+  /** A fingerprint of the worker's toolchain dirs and compilers: when it moves, the daemon asks
+   * for their identities again (toolchains.ts). */
+  toolchains?: string;
 }
 
 const kb = (s: string | undefined): number | undefined => {
@@ -26,6 +29,8 @@ export function parseHeartbeat(stdout: string): HeartbeatFacts {
       if (availKb !== undefined && totalKb !== undefined) facts.disk = { availKb, totalKb };
     } else if (words[0] === "flock" && (words[1] === "yes" || words[1] === "no")) {
       facts.flock = words[1] === "yes";
+    } else if (words[0] === "toolchains" && words[1]) {
+      facts.toolchains = words[1];
     }
   }
   return facts;

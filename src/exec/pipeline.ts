@@ -199,6 +199,7 @@ async function once(
     ...(plan.switches.tags ? { tags: plan.switches.tags } : {}),
     // cargo's outputs are all in its target dir, which syncs leave alone and cargo locks.
     sharedCopy: !plan.family.trackInTree,
+    toolchain: plan.toolchain,
     ...(waitMs !== undefined ? { waitMs } : {}),
     ...(retry ? { retry } : {}),
   });
@@ -217,6 +218,7 @@ async function once(
     ...(lease.onOutput ? { onOutput: (fd: 1 | 2, c: Uint8Array) => lease.onOutput!(fd, c) } : {}),
     plan,
     worker: lease.worker,
+    ...(lease.pin ? { pin: lease.pin } : {}),
     report,
     abort: guard.controller.signal,
     onRunning: (run) => {

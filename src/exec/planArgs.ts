@@ -2,12 +2,20 @@
 // plan a dry run prints is exactly what would be sent.
 import { basename, relative } from "node:path";
 import type { WorkerConfig } from "../config/schema.ts";
+import type { RemoteEnv } from "./env.ts";
 import type { ExecPlan } from "./plan.ts";
 import { buildArgs } from "./script.ts";
 
 export function scriptArgsFor(
   plan: ExecPlan,
-  run: { nonce: string; remoteDir: string; bunHash: string; worker: WorkerConfig },
+  run: {
+    nonce: string;
+    remoteDir: string;
+    bunHash: string;
+    worker: WorkerConfig;
+    /** The matched toolchain's pin on this worker: set last, over anything of the same name. */
+    pin?: readonly (readonly [string, string])[];
+  },
 ): string[] {
   const rel = (d: string) => relative(plan.root, d);
   const me = `client=${plan.identity.id} name=${plan.identity.name}`;
@@ -28,9 +36,17 @@ export function scriptArgsFor(
     slots: run.worker.total_slots,
     who: `${me} project=${noteWord(basename(plan.root))} since=${Math.floor(Date.now() / 1000)}`,
     stampNote: `${me} project=${noteWord(plan.root)}`,
-    env: plan.env,
+    env: run.pin ? pinned(plan.env, run.pin) : plan.env,
     argv: plan.argv,
   });
+}
+
+function pinned(env: RemoteEnv, pin: readonly (readonly [string, string])[]): RemoteEnv {
+  const names = new Set(pin.map(([k]) => k));
+  return {
+    plain: [...env.plain.filter(([k]) => !names.has(k)), ...pin.map(([k, v]) => [k, v] as [string, string])],
+    rooted: env.rooted.filter(([k]) => !names.has(k)),
+  };
 }
 
 /** Notes are space-separated key=value words on one line. */

@@ -47,6 +47,8 @@ export interface JobContext {
   claim?(sourceState: string): Promise<Claim>;
   /** Copies of the output for attached followers (Lease.onOutput). */
   onOutput?(fd: 1 | 2, chunk: Uint8Array): void;
+  /** The worker's toolchain pin for this build (Lease.pin). */
+  pin?: readonly (readonly [string, string])[];
 }
 
 export async function runRemoteJob(ctx: JobContext): Promise<JobResult> {
@@ -70,7 +72,13 @@ export async function runRemoteJob(ctx: JobContext): Promise<JobResult> {
       localRoot: plan.root,
       maxHoldMs: plan.config.output.max_latency_ms,
       ...(ctx.onOutput ? { onOutput: ctx.onOutput } : {}),
-      args: scriptArgsFor(plan, { nonce, remoteDir, bunHash: bun ?? "", worker }),
+      args: scriptArgsFor(plan, {
+        nonce,
+        remoteDir,
+        bunHash: bun ?? "",
+        worker,
+        ...(ctx.pin ? { pin: ctx.pin } : {}),
+      }),
     });
     ctx.onRunning(run);
     run.begin();

@@ -48,6 +48,9 @@ export const leaseResponse = v.object({
   jobId: v.string(),
   worker: workerSchema,
   warm: v.boolean(),
+  /** Environment that pins the build to the worker's toolchain matching the request's
+   * (RUSTUP_TOOLCHAIN or PATH, RUSTUP_AUTO_INSTALL=0; src/protocol/toolchains.ts). */
+  pin: v.optional(v.array(v.tuple([v.string(), v.string()]))),
   ttlMs: v.number(),
   expiresAt: v.number(),
   waitedMs: v.number(),

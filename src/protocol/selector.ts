@@ -29,6 +29,8 @@ export interface Lease {
   worker: WorkerConfig;
   /** Whether the worker already holds a copy of this project (affinity); informational. */
   warm: boolean;
+  /** Environment pinning the build to the matched toolchain on that worker (daemon's pinEnv). */
+  pin?: readonly (readonly [string, string])[];
   /**
    * Copies of the build's output as it streams, for agents attached to this job (single-flight).
    * Absent when nobody can attach (local selector).

@@ -13,8 +13,12 @@
 #   disk <avail kB> <total kB>    free and total space of the filesystem holding ROOT (df -Pk);
 #                                 absent when df could not tell
 #   flock yes|no                  whether flock(1) is on PATH (copy and slot locks, GC)
+#   toolchains <cksum>            a fingerprint of the toolchains (ls -laL of the rustup and rch
+#                                 toolchain dirs, their bin/rustc, and the PATH's compilers): when
+#                                 it moves, rchd asks toolchains.sh for the identities again
 # Exit status 0 whatever it found: a worker whose df fails is still reachable.
-# Cost: df is its only fork (~1 ms on a small VM; the round trip itself is ~8 ms warm).
+# Cost: df, ls and cksum are its forks (~1 ms each on a small VM; the round trip itself is ~8 ms
+# warm).
 
 root=$1
 case $root in /*) ;; '') root=$HOME ;; *) root=$HOME/$root ;; esac
@@ -41,4 +45,13 @@ if command -v flock >/dev/null 2>&1; then
 else
   echo 'flock no'
 fi
+
+tools=''
+for t in rustc cc gcc g++ c++ clang clang++ bun cmake meson ninja make; do
+  p=$(command -v "$t" 2>/dev/null) && tools="$tools $p"
+done
+tc=${RUSTUP_HOME:-$HOME/.rustup}/toolchains
+# shellcheck disable=SC2012,SC2086 # ls is only hashed, never parsed; $tools splits on purpose
+printf 'toolchains %s\n' "$(ls -laL "$tc" "$root/.rch/toolchains" "$tc"/*/bin/rustc \
+  "$root"/.rch/toolchains/*/bin/rustc $tools 2>/dev/null | cksum | tr -s ' ' '-')"
 exit 0

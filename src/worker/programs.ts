@@ -7,6 +7,7 @@ import probe from "./probe.sh" with { type: "text" };
 import pull from "./pull.sh" with { type: "text" };
 import run from "./run.sh" with { type: "text" };
 import slots from "./slots.sh" with { type: "text" };
+import toolchains from "./toolchains.sh" with { type: "text" };
 
 /**
  * The program as sent: without its comment-only and blank lines, which are for the people reading
@@ -39,3 +40,5 @@ export const HEARTBEAT_PROGRAM: string = sendable(heartbeat);
 export const GC_PROGRAM: string = sendable(gc);
 /** Counts the worker's held slots, names their holders and the workstations waiting (slots.sh). */
 export const SLOTS_PROGRAM: string = sendable(slots);
+/** The worker's toolchain identities, OS/arch and libc (toolchains.sh). */
+export const TOOLCHAINS_PROGRAM: string = sendable(toolchains);

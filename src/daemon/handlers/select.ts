@@ -23,6 +23,7 @@ export function select(
       jobId: r.lease.jobId,
       worker: r.worker,
       warm: r.warm,
+      ...(r.pin ? { pin: r.pin } : {}),
       ttlMs: r.lease.expiresAt - r.lease.grantedAt,
       expiresAt: r.lease.expiresAt,
       waitedMs: r.waitedMs,
