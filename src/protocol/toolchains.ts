@@ -44,8 +44,8 @@ export const workerToolchains = v.object({
 export type WorkerToolchains = v.InferOutput<typeof workerToolchains>;
 export type WorkerRust = v.InferOutput<typeof workerRust>;
 
-/** Rust: prefer a toolchain rustup knows by name, then an rch-synced one, then PATH's rustc. */
-const KIND_ORDER = { rustup: 0, rch: 1, path: 2 } as const;
+/** Rust: prefer the PATH rustc (nothing to pin), then one rustup knows by name, then an rch-synced one. */
+const KIND_ORDER = { path: 0, rustup: 1, rch: 2 } as const;
 
 /** The worker toolchain a build needing `key` would be pinned to, if the worker has one. */
 export function matchingRust(have: WorkerToolchains, key: string): WorkerRust | undefined {

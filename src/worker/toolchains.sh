@@ -12,8 +12,8 @@
 #                                        <dir>/bin in front of it
 #   rust<TAB><kind><TAB><name><TAB><dir><TAB><release><TAB><commit-hash><TAB><host><TAB><rustc -V>
 #       kind: rustup ($RUSTUP_HOME/toolchains/*, default ~/.rustup), rch (ROOT/.rch/toolchains/*,
-#       put there by `rch toolchain sync`), or path (the rustc on PATH, only when neither dir has
-#       a toolchain). Each from that toolchain's own bin/rustc -vV: no rustup proxy, no download.
+#       put there by `rch toolchain sync`), or path (the rustc on PATH, when it is not a rustup
+#       proxy). Each from that toolchain's own bin/rustc -vV: no rustup proxy, no download.
 #   tool<TAB><name><TAB><path><TAB><identity>
 #       cc, gcc, g++, c++, clang, clang++: `--version` line 1 and `-dumpmachine`, joined by "|";
 #       cmake, ninja, meson, make: `--version` line 1; bun: `bun --revision`. Absent tools print
@@ -52,18 +52,18 @@ EOF
   printf 'rust\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$rel" "${hash:-unknown}" "$host" "$first"
 }
 
-found=0
 rustup_home=${RUSTUP_HOME:-$HOME/.rustup}
 for d in "$rustup_home"/toolchains/* "$root"/.rch/toolchains/*; do
   [ -x "$d/bin/rustc" ] || continue
   case $d in "$root"/.rch/*) kind=rch ;; *) kind=rustup ;; esac
   case ${d##*/} in *"$tab"* | '') continue ;; esac
   rust_line "$kind" "${d##*/}" "$d"
-  found=1
 done
-if [ "$found" = 0 ] && p=$(command -v rustc 2>/dev/null); then
-  # The PATH rustc: its toolchain dir is the parent of its bin/ (through symlinks, as ls -L sees).
-  real=$(cd "$(dirname "$p")" 2>/dev/null && pwd -P) && rust_line path rustc "${real%/bin}"
+# The PATH rustc, when it is a real toolchain's (its bin/ sits beside lib/rustlib) rather than a
+# rustup proxy, whose toolchains are listed above: what a build runs when nothing pins it.
+if p=$(command -v rustc 2>/dev/null); then
+  real=$(cd "$(dirname "$p")" 2>/dev/null && pwd -P) && [ -d "$real/../lib/rustlib" ] &&
+    rust_line path rustc "${real%/bin}"
 fi
 
 for t in cc gcc g++ c++ clang clang++; do

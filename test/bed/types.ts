@@ -45,6 +45,13 @@ export interface WorkerSpec {
   rootSize?: string;
   /** System commands missing from the sessions' PATH (e.g. ["flock"]: a worker without it). */
   withoutCommands?: string[];
+  /** Which real Rust toolchain its PATH gives it (default "stable", the machine's rustup stable;
+   * "nightly": the machine's rustup nightly instead), when it has the "rust" toolchain. */
+  rust?: "stable" | "nightly";
+  /** A rustup layout instead of a PATH toolchain: `~/.rustup/toolchains/<name>-<host>` (links to
+   * the machine's), settings.toml with the first as default, and the real `rustup` as
+   * `~/.cargo/bin/{rustup,cargo,rustc}` first on PATH. */
+  rustup?: ("stable" | "nightly")[];
 }
 
 export interface FleetOptions {
