@@ -37,8 +37,16 @@ export function scriptArgsFor(
     who: `${me} project=${noteWord(basename(plan.root))} since=${Math.floor(Date.now() / 1000)}`,
     stampNote: `${me} project=${noteWord(plan.root)}`,
     env: run.pin ? pinned(plan.env, run.pin) : plan.env,
-    argv: plan.argv,
+    argv: run.pin ? withoutToolchainWord(plan.argv) : plan.argv,
   });
+}
+
+/** `cargo +nightly build` → `cargo build`: the pin (RUSTUP_TOOLCHAIN, or PATH for a toolchain
+ * without rustup, whose cargo would refuse `+nightly`) names the worker's matching toolchain. */
+function withoutToolchainWord(argv: readonly string[]): string[] {
+  const tool = basename(argv[0] ?? "");
+  if ((tool === "cargo" || tool === "rustc") && argv[1]?.startsWith("+")) return [argv[0]!, ...argv.slice(2)];
+  return [...argv];
 }
 
 function pinned(env: RemoteEnv, pin: readonly (readonly [string, string])[]): RemoteEnv {

@@ -13,7 +13,7 @@
 #   disk <avail kB> <total kB>    free and total space of the filesystem holding ROOT (df -Pk);
 #                                 absent when df could not tell
 #   flock yes|no                  whether flock(1) is on PATH (copy and slot locks, GC)
-#   toolchains <cksum>            a fingerprint of the toolchains (ls -laL of the rustup and rch
+#   toolchains <cksum>            a fingerprint of the toolchains (ls -lL of the rustup and rch
 #                                 toolchain dirs, their bin/rustc, and the PATH's compilers): when
 #                                 it moves, rchd asks toolchains.sh for the identities again
 # Exit status 0 whatever it found: a worker whose df fails is still reachable.
@@ -52,6 +52,6 @@ for t in rustc cc gcc g++ c++ clang clang++ bun cmake meson ninja make; do
 done
 tc=${RUSTUP_HOME:-$HOME/.rustup}/toolchains
 # shellcheck disable=SC2012,SC2086 # ls is only hashed, never parsed; $tools splits on purpose
-printf 'toolchains %s\n' "$(ls -laL "$tc" "$root/.rch/toolchains" "$tc"/*/bin/rustc \
+printf 'toolchains %s\n' "$(ls -lL "$tc" "$root/.rch/toolchains" "$tc"/*/bin/rustc \
   "$root"/.rch/toolchains/*/bin/rustc $tools 2>/dev/null | cksum | tr -s ' ' '-')"
 exit 0
