@@ -38,24 +38,40 @@ export class ToolchainKeeper {
   }
 
   private async probe(st: WorkerState, fp: string): Promise<void> {
-    const id = st.config.id;
+    const rust = await this.run(st, "rust");
+    const at = Date.now();
+    if (!rust.ok) return this.failed(st, rust.why, at);
+    const before = st.toolchains;
+    // The Rust half first: most builds wait for it; the tools half (meson starts Python) follows.
+    st.toolchains = { ...parseToolchains(rust.out), tools: before?.tools ?? [], toolsKnown: false, at };
+    this.d.onChange();
+    const tools = await this.run(st, "tools");
+    if (!tools.ok) return this.failed(st, tools.why, Date.now());
+    st.toolchains = { ...st.toolchains, tools: parseToolchains(tools.out).tools, toolsKnown: true };
+    st.toolchainsFp = fp;
+    const list = st.toolchains.rust.map((t) => `${t.version} (${t.kind} ${t.name})`).join(", ");
+    this.d.log.info(
+      `worker ${st.config.id}: ${before ? "toolchains changed" : "toolchains"}: ${st.toolchains.platform}; rustc ${list || "none"}`,
+    );
+    this.d.onChange();
+  }
+
+  /** The program's stdout, or why it failed. */
+  private async run(
+    st: WorkerState,
+    part: "rust" | "tools",
+  ): Promise<{ ok: true; out: string } | { ok: false; why: string }> {
     const r = await runRemote(st.config, this.d.ssh(), TOOLCHAINS_PROGRAM, PROBE_TIMEOUT_MS, [
       remoteRootArg(st.config.remote_root),
+      part,
     ]);
-    const at = Date.now();
-    if (r.code !== 0) {
-      const error = `toolchain probe failed: ${describeFailure(r)}`;
-      st.toolchains = { platform: "?", libc: "-", path: "", rust: [], tools: [], at, error };
-      this.d.log.warn(`worker ${id}: ${error}`);
-    } else {
-      const before = st.toolchains;
-      st.toolchains = { ...parseToolchains(r.stdout), at };
-      st.toolchainsFp = fp;
-      const rust = st.toolchains.rust.map((t) => `${t.version} (${t.kind} ${t.name})`).join(", ");
-      this.d.log.info(
-        `worker ${id}: ${before ? "toolchains changed" : "toolchains"}: ${st.toolchains.platform}; rustc ${rust || "none"}`,
-      );
-    }
+    return r.code === 0 ? { ok: true, out: r.stdout } : { ok: false, why: describeFailure(r) };
+  }
+
+  private failed(st: WorkerState, why: string, at: number): void {
+    const error = `toolchain probe failed: ${why}`;
+    st.toolchains = { platform: "?", libc: "-", path: "", rust: [], tools: [], toolsKnown: false, at, error };
+    this.d.log.warn(`worker ${st.config.id}: ${error}`);
     this.d.onChange();
   }
 }

@@ -61,8 +61,9 @@ export function ineligible(w: Candidate, req: Constraints, rt?: Runtime): string
   if (w.circuit && w.circuit.state !== "closed") return `circuit ${w.circuit.state}`;
   if (req.tags) for (const t of req.tags) if (!c.tags.includes(t)) return `lacks tag ${t}`;
   if (req.toolchain) {
-    if (!w.toolchains) return TOOLCHAINS_PENDING;
-    const why = toolchainMismatch(w.toolchains, req.toolchain);
+    const tc = w.toolchains;
+    if (!tc || (!tc.error && !tc.toolsKnown && req.toolchain.tools?.length)) return TOOLCHAINS_PENDING;
+    const why = toolchainMismatch(tc, req.toolchain);
     if (why) return why;
   }
   return rt ? shortOfDisk(w, rt) : undefined;

@@ -36,6 +36,8 @@ export const workerToolchains = v.object({
   path: word,
   rust: v.array(workerRust),
   tools: v.array(v.object({ name: word, path: word, key: word })),
+  /** The tools were probed (a second, slower step after the Rust toolchains). */
+  toolsKnown: v.boolean(),
   /** When the daemon learned these (its clock). */
   at: v.number(),
   /** The probe failed: no build that needs a toolchain goes there until one succeeds. */

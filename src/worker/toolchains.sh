@@ -2,10 +2,12 @@
 #
 # The worker's toolchain identities, for rchd's selection and `rch workers probe`
 # (src/daemon/toolchains.ts, src/ssh/probe.ts):
-#   sh -c '<this file>' rch ROOT
-# ROOT is the worker's remote_root (absolute, or relative to $HOME). Run at the first heartbeat
-# and again whenever the heartbeat's `toolchains` fingerprint moves (heartbeat.sh), never on a
-# build's path. stdout, one fact per line, fields separated by one TAB:
+#   sh -c '<this file>' rch ROOT PART
+# ROOT is the worker's remote_root (absolute, or relative to $HOME); PART is `rust` (platform,
+# libc, PATH and the Rust toolchains: what most builds wait for) or `tools` (the C compilers and
+# build tools: meson alone starts Python, 0.2 s idle and seconds on a loaded machine). Run at the
+# first heartbeat and again whenever the heartbeat's `toolchains` fingerprint moves
+# (heartbeat.sh), never on a build's path. stdout, one fact per line, fields separated by one TAB:
 #   platform<TAB><uname -sm>            what executables built here run on
 #   libc<TAB>glibc 2.36 | musl | -
 #   path<TAB><$PATH of this session>     a build pinned to an rch-synced toolchain gets
@@ -21,8 +23,26 @@
 # Cost: one rustc -vV per toolchain (~50 ms each), ~10 ms per compiler. Exit status 0 always.
 
 root=$1
+part=$2
 case $root in /*) ;; '') root=$HOME ;; *) root=$HOME/$root ;; esac
 tab=$(printf '\t')
+
+if [ "$part" = tools ]; then
+  for t in cc gcc g++ c++ clang clang++; do
+    p=$(command -v "$t" 2>/dev/null) || continue
+    v=$("$t" --version 2>/dev/null | head -n 1)
+    m=$("$t" -dumpmachine 2>/dev/null)
+    printf 'tool\t%s\t%s\t%s|%s\n' "$t" "$p" "$v" "$m"
+  done
+  for t in cmake ninja meson make; do
+    p=$(command -v "$t" 2>/dev/null) || continue
+    printf 'tool\t%s\t%s\t%s\n' "$t" "$p" "$("$t" --version 2>/dev/null | head -n 1)"
+  done
+  if p=$(command -v bun 2>/dev/null); then
+    printf 'tool\tbun\t%s\t%s\n' "$p" "$(bun --revision 2>/dev/null)"
+  fi
+  exit 0
+fi
 
 printf 'platform\t%s\n' "$(uname -sm)"
 libc=-
@@ -66,17 +86,4 @@ if p=$(command -v rustc 2>/dev/null); then
     rust_line path rustc "${real%/bin}"
 fi
 
-for t in cc gcc g++ c++ clang clang++; do
-  p=$(command -v "$t" 2>/dev/null) || continue
-  v=$("$t" --version 2>/dev/null | head -n 1)
-  m=$("$t" -dumpmachine 2>/dev/null)
-  printf 'tool\t%s\t%s\t%s|%s\n' "$t" "$p" "$v" "$m"
-done
-for t in cmake ninja meson make; do
-  p=$(command -v "$t" 2>/dev/null) || continue
-  printf 'tool\t%s\t%s\t%s\n' "$t" "$p" "$("$t" --version 2>/dev/null | head -n 1)"
-done
-if p=$(command -v bun 2>/dev/null); then
-  printf 'tool\tbun\t%s\t%s\n' "$p" "$(bun --revision 2>/dev/null)"
-fi
 exit 0
