@@ -1,6 +1,7 @@
 // The remote script's arguments for a plan: shared by the real run and the dry run, so the
 // plan a dry run prints is exactly what would be sent.
 import { basename, relative } from "node:path";
+import { FAMILIES, familyNamed } from "../classify/registry.ts";
 import type { WorkerConfig } from "../config/schema.ts";
 import type { RemoteEnv } from "./env.ts";
 import type { ExecPlan } from "./plan.ts";
@@ -44,8 +45,9 @@ export function scriptArgsFor(
 /** `cargo +nightly build` → `cargo build`: the pin (RUSTUP_TOOLCHAIN, or PATH for a toolchain
  * without rustup, whose cargo would refuse `+nightly`) names the worker's matching toolchain. */
 function withoutToolchainWord(argv: readonly string[]): string[] {
-  const tool = basename(argv[0] ?? "");
-  if ((tool === "cargo" || tool === "rustc") && argv[1]?.startsWith("+")) return [argv[0]!, ...argv.slice(2)];
+  const family = familyNamed(basename(argv[0] ?? ""));
+  const rust = family !== undefined && FAMILIES[family].exec.toolchain.kind === "rust";
+  if (rust && argv[1]?.startsWith("+")) return [argv[0]!, ...argv.slice(2)];
   return [...argv];
 }
 
