@@ -146,6 +146,7 @@ export class Fleet {
     s.holders = st.share.holders.map((h) => ({ ...h }));
     if (st.share.flock !== undefined) s.sharing = st.share.flock;
     if (c.max_share !== undefined) s.maxShare = c.max_share;
+    if (st.toolchains) s.toolchains = st.toolchains;
     return s;
   }
 }

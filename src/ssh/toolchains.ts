@@ -2,6 +2,11 @@
 // rchd (selection, refreshed when the heartbeat's fingerprint moves) and `rch workers probe`.
 // The shape is the wire's WorkerToolchains (src/protocol/toolchains.ts) without its clock; ssh/
 // sits below protocol/ in the dependency rule, so it is spelled out here and checked there.
+import type { Config, WorkerConfig } from "../config/schema.ts";
+import { TOOLCHAINS_PROGRAM } from "../worker/programs.ts";
+import { remoteRootArg } from "./gc.ts";
+import { sshTarget } from "./options.ts";
+import { runRemote } from "./remote.ts";
 
 export interface ParsedRust {
   kind: "rustup" | "rch" | "path";
@@ -54,4 +59,21 @@ export function parseToolchains(stdout: string): ParsedToolchains {
     }
   }
   return out;
+}
+
+/** Both halves of toolchains.sh on one worker (for `rch workers probe`; rchd runs them itself). */
+export async function probeToolchains(
+  w: WorkerConfig,
+  ssh: Config["ssh"],
+): Promise<{ ok: true; toolchains: ParsedToolchains } | { ok: false; error: string }> {
+  const t = sshTarget(w, ssh);
+  const root = remoteRootArg(w.remote_root);
+  const [rust, tools] = await Promise.all(
+    (["rust", "tools"] as const).map((part) => runRemote(t, TOOLCHAINS_PROGRAM, [root, part], 60_000)),
+  );
+  if (rust!.code !== 0 || tools!.code !== 0) return { ok: false, error: "toolchain probe failed" };
+  return {
+    ok: true,
+    toolchains: { ...parseToolchains(rust!.stdout), tools: parseToolchains(tools!.stdout).tools },
+  };
 }

@@ -4,10 +4,11 @@
 // target/.rustc_info.json holds the rustc -vV cargo ran on the worker), and runs here with one
 // line naming both versions when no worker has it. A toolchain added on a worker is noticed by the
 // running daemon.
-import { describe, expect, setDefaultTimeout, test } from "bun:test";
+import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { expectFellBack, fallbackReason, Scenario, useFleet } from "./harness.ts";
+import { rchBinary } from "./rchbin.ts";
 
 setDefaultTimeout(180_000);
 const bed = useFleet([
@@ -23,6 +24,12 @@ const RUSTUP_ENV = {
   CARGO_HOME: "/root/.cargo",
 };
 
+// Each scenario's daemon heartbeats every worker every second: end it with its test.
+const live: Scenario[] = [];
+afterEach(() => {
+  for (const sc of live.splice(0)) sc.dispose();
+});
+
 async function scenario(env: Record<string, string> = {}) {
   const sc = await Scenario.create({ fixture: "cargo-ws", fleet: bed.fleet, env: { ...RUSTUP_ENV, ...env } });
   // Heartbeats every second: a worker's toolchain change is seen within seconds. A build that
@@ -32,6 +39,7 @@ async function scenario(env: Record<string, string> = {}) {
     join(sc.cfgDir, "config.toml"),
     "[compilation]\nmin_local_time_ms = 0\nremote_speedup_threshold = 0\n[daemon]\nheartbeat_interval_s = 1\nslot_wait_ms = 90000\n",
   );
+  live.push(sc);
   return sc;
 }
 
@@ -121,14 +129,22 @@ describe("toolchain matching on the real bed", () => {
     const name = "rust-1.97.0-nightly-e50aa6fba-x86_64-unknown-linux-gnu";
     symlinkSync(join(bed.fleet.dir, "fs", "tc", "rust-nightly"), join(dir, name));
     expect(existsSync(join(dir, name, "bin", "rustc"))).toBe(true);
-    // Poll: the next heartbeat (1 s) sees the fingerprint move, the re-probe lands after it.
-    const end = Date.now() + 60_000;
-    let r = first;
+    // Poll the running daemon (rch status --workers) until it shows the new toolchain: the next
+    // heartbeat (1 s) sees the fingerprint move, the re-probe lands after it.
+    const rch = await rchBinary();
+    const end = Date.now() + 150_000;
+    let kinds: string[] = [];
     while (Date.now() < end) {
-      r = await sc.rch(["cargo", "+nightly", "build"], { env: { RCH_VERBOSE: "1" } });
-      if (fallbackReason(r) === undefined) break;
+      const s = await sc.local([rch, "status", "--workers", "--format", "json"], {}, sc.rchDir);
+      const w = (
+        JSON.parse(s.stdout) as { workers: { id: string; toolchains?: { rust: { kind: string }[] } }[] }
+      ).workers;
+      kinds = (w.find((x) => x.id === "st")?.toolchains?.rust ?? []).map((t) => t.kind).sort();
+      if (kinds.includes("rch")) break;
       await Bun.sleep(500);
     }
+    expect(kinds).toEqual(["path", "rch"]);
+    const r = await sc.rch(["cargo", "+nightly", "build"], { env: { RCH_VERBOSE: "1" } });
     expect(fallbackReason(r), r.stderr).toBeUndefined();
     expect(ranOn(sc)).toBe("st");
     expect(rustcUsed(sc)).toBe("1.97.0-nightly");
@@ -136,5 +152,5 @@ describe("toolchain matching on the real bed", () => {
     const s = await sc.rch(["cargo", "build"]);
     expect(fallbackReason(s)).toBeUndefined();
     expect(rustcUsed(sc)).toBe("1.95.0");
-  });
+  }, 300_000);
 });
