@@ -179,6 +179,7 @@ export function buildContext(o: BuildOptions): BuiltContext {
     log: o.log,
     ssh: () => ctx.config.ssh,
     onRecovered: () => scheduler.queue.serve(),
+    onFailed: () => scheduler.queue.serve(),
     onFacts: (st, facts) => {
       disk!.onHeartbeat(st, facts);
       toolchains?.onHeartbeat(st, facts);

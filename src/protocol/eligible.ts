@@ -31,6 +31,8 @@ export interface Candidate {
   diskFull?: boolean | undefined;
   /** Its toolchain identities, once probed (the daemon; the dry run has none and ignores them). */
   toolchains?: WorkerToolchains | undefined;
+  /** The last heartbeat's verdict: a failing worker is not waited for (its probe cannot come). */
+  health?: string;
 }
 
 /** What the daemon knows at the moment of the request, beyond each worker's own state. */
@@ -62,6 +64,7 @@ export function ineligible(w: Candidate, req: Constraints, rt?: Runtime): string
   if (req.tags) for (const t of req.tags) if (!c.tags.includes(t)) return `lacks tag ${t}`;
   if (req.toolchain) {
     const tc = w.toolchains;
+    if (!tc && w.health === "failing") return "is unreachable (its heartbeat failed)";
     if (!tc || (!tc.error && !tc.toolsKnown && req.toolchain.tools?.length)) return TOOLCHAINS_PENDING;
     const why = toolchainMismatch(tc, req.toolchain);
     if (why) return why;

@@ -17,8 +17,8 @@
 #                                 toolchain dirs, their bin/rustc, and the PATH's compilers): when
 #                                 it moves, rchd asks toolchains.sh for the identities again
 # Exit status 0 whatever it found: a worker whose df fails is still reachable.
-# Cost: df, ls and cksum are its forks (~1 ms each on a small VM; the round trip itself is ~8 ms
-# warm).
+# Cost: df, ls and cksum (and the $(...) around them) are its forks (~1 ms each on a small VM;
+# the round trip itself is ~8 ms warm).
 
 root=$1
 case $root in /*) ;; '') root=$HOME ;; *) root=$HOME/$root ;; esac
@@ -46,12 +46,23 @@ else
   echo 'flock no'
 fi
 
+# The tools' paths found with builtins only (no command -v subshell per tool: every fork is
+# ~1 ms idle and far more on a loaded worker, and this runs inside the latency measurement).
 tools=''
 for t in rustc cc gcc g++ c++ clang clang++ bun cmake meson ninja make; do
-  p=$(command -v "$t" 2>/dev/null) && tools="$tools $p"
+  IFS=:
+  for d in $PATH; do
+    if [ -n "$d" ] && [ -x "$d/$t" ]; then tools="$tools
+$d/$t"
+      break
+    fi
+  done
+  unset IFS
 done
 tc=${RUSTUP_HOME:-$HOME/.rustup}/toolchains
-# shellcheck disable=SC2012,SC2086 # ls is only hashed, never parsed; $tools splits on purpose
-printf 'toolchains %s\n' "$(ls -lL "$tc" "$root/.rch/toolchains" "$tc"/*/bin/rustc \
-  "$root"/.rch/toolchains/*/bin/rustc $tools 2>/dev/null | cksum | tr -s ' ' '-')"
+# shellcheck disable=SC2012,SC2086 # ls is only hashed, never parsed; $tools splits on newlines
+sum=$(IFS='
+'; ls -lL "$tc" "$root/.rch/toolchains" "$tc"/*/bin/rustc "$root"/.rch/toolchains/*/bin/rustc \
+  $tools 2>/dev/null | cksum)
+printf 'toolchains %s-%s\n' "${sum%% *}" "${sum#* }"
 exit 0
