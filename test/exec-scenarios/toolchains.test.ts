@@ -58,11 +58,19 @@ function rustcUsed(sc: Scenario): string {
 describe("toolchain matching on the real bed", () => {
   test("default stable: goes to a stable worker, never the nightly one", async () => {
     const sc = await scenario({ RCH_WORKERS: "st,ni" });
+    const ni = bed.fleet.worker("ni").remoteRoot;
+    const before = readdirSync(ni);
     const r = await sc.rch(["cargo", "build"]);
     expect(r.code).toBe(0);
     expect(fallbackReason(r)).toBeUndefined();
     expect(ranOn(sc)).toBe("st");
     expect(rustcUsed(sc)).toBe("1.95.0");
+    // Again, twice (st is warm now, but ni is as idle): never a copy on ni.
+    for (let i = 0; i < 2; i++) {
+      const again = await sc.rch(["cargo", "build"]);
+      expect(fallbackReason(again)).toBeUndefined();
+    }
+    expect(readdirSync(ni).filter((n) => n !== ".rch")).toEqual(before.filter((n) => n !== ".rch"));
   });
 
   test("no worker has it: one line naming both versions, the build runs here", async () => {
