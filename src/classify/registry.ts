@@ -44,6 +44,21 @@ export type OutputSpec =
   /** In-tree, and `bun install` runs on the worker in the dir holding package.json. */
   | { kind: "bun-package" };
 
+/** What identifies the toolchain a family's build runs: a worker must have exactly the same one
+ * (interpreted by src/exec/family.ts with src/toolchain/; matched by src/protocol/toolchains.ts).
+ * Every family also needs a worker of this machine's OS and arch. */
+export type ToolchainSpec =
+  /** The Rust toolchain rustup (or PATH) picks for this command: its rustc -vV. */
+  | { kind: "rust" }
+  /** The compiler the command word names, found on PATH: --version line 1 and -dumpmachine. */
+  | { kind: "compiler" }
+  /** The compilers and tools recorded in the build dir (CMakeCache.txt, meson-info). */
+  | { kind: "build-dir" }
+  /** The tool itself, by the output of this version flag (`bun --revision`). */
+  | { kind: "revision"; flag: string }
+  /** Nothing beyond the platform (make: its recipes name their own tools). */
+  | { kind: "none" };
+
 export interface FamilySpec {
   /** Command names, matched exactly (or as the basename of an absolute path). */
   names: readonly string[];
@@ -54,7 +69,7 @@ export interface FamilySpec {
   /** Tools whose `--version` line `rch workers probe` reports for this family. */
   probeTools: readonly string[];
   /** Facts for `rch exec`, interpreted by src/exec/family.ts. */
-  exec: { kind: KindSpec; outputs: OutputSpec };
+  exec: { kind: KindSpec; outputs: OutputSpec; toolchain: ToolchainSpec };
 }
 
 const IN_TREE: OutputSpec = { kind: "in-tree" };
@@ -71,6 +86,7 @@ const TABLE = {
         subcommand: { toolchain: true, valued: CARGO_GLOBAL_VALUED, aliases: CARGO_ALIASES },
       },
       outputs: { kind: "cargo-target" },
+      toolchain: { kind: "rust" },
     },
   },
   rustc: {
@@ -78,21 +94,25 @@ const TABLE = {
     help: { words: ["-V", "-vV"] },
     judge: judgeRustc,
     probeTools: ["rustc"],
-    exec: { kind: { label: "rustc" }, outputs: IN_TREE },
+    exec: { kind: { label: "rustc" }, outputs: IN_TREE, toolchain: { kind: "rust" } },
   },
   bun: {
     names: ["bun"],
     help: {},
     judge: judgeBun,
     probeTools: ["bun"],
-    exec: { kind: { label: "bun", subcommand: {} }, outputs: { kind: "bun-package" } },
+    exec: {
+      kind: { label: "bun", subcommand: {} },
+      outputs: { kind: "bun-package" },
+      toolchain: { kind: "revision", flag: "--revision" },
+    },
   },
   cc: {
     names: ["gcc", "g++", "cc", "c++", "clang", "clang++"],
     help: {},
     judge: judgeCc,
     probeTools: ["gcc", "clang"],
-    exec: { kind: { label: "cc" }, outputs: IN_TREE },
+    exec: { kind: { label: "cc" }, outputs: IN_TREE, toolchain: { kind: "compiler" } },
   },
   make: {
     names: ["make"],
@@ -100,21 +120,29 @@ const TABLE = {
     help: { words: ["-v"] },
     judge: judgeMake,
     probeTools: ["make"],
-    exec: { kind: { label: "make" }, outputs: IN_TREE },
+    exec: { kind: { label: "make" }, outputs: IN_TREE, toolchain: { kind: "none" } },
   },
   cmake: {
     names: ["cmake"],
     help: {},
     judge: judgeCmake,
     probeTools: ["cmake"],
-    exec: { kind: { label: "cmake --build" }, outputs: { kind: "build-dir", option: "--build" } },
+    exec: {
+      kind: { label: "cmake --build" },
+      outputs: { kind: "build-dir", option: "--build" },
+      toolchain: { kind: "build-dir" },
+    },
   },
   ninja: {
     names: ["ninja"],
     help: {},
     judge: judgeNinja,
     probeTools: ["ninja"],
-    exec: { kind: { label: "ninja" }, outputs: { kind: "build-dir", option: "-C" } },
+    exec: {
+      kind: { label: "ninja" },
+      outputs: { kind: "build-dir", option: "-C" },
+      toolchain: { kind: "build-dir" },
+    },
   },
   meson: {
     names: ["meson"],
@@ -122,7 +150,11 @@ const TABLE = {
     judge: judgeMeson,
     // meson compile drives ninja: a worker needs both.
     probeTools: ["meson", "ninja"],
-    exec: { kind: { label: "meson compile" }, outputs: { kind: "build-dir", option: "-C" } },
+    exec: {
+      kind: { label: "meson compile" },
+      outputs: { kind: "build-dir", option: "-C" },
+      toolchain: { kind: "build-dir" },
+    },
   },
 } satisfies Record<string, FamilySpec>;
 

@@ -46,6 +46,7 @@ export function createDaemonSelector(opts: ClientOptions = {}): FleetService {
               ...(req.forcedWorker ? { forcedWorker: req.forcedWorker } : {}),
               ...(req.allowedWorkers ? { allowedWorkers: req.allowedWorkers } : {}),
               ...(req.sharedCopy ? { sharedCopy: true } : {}),
+              ...(req.toolchain ? { toolchain: req.toolchain } : {}),
               tags: req.tags ?? [],
             },
             ...(req.waitMs !== undefined ? { waitMs: Math.max(0, Math.round(req.waitMs)) } : {}),
@@ -67,6 +68,7 @@ export function createDaemonSelector(opts: ClientOptions = {}): FleetService {
           selectTimeout(),
         );
         if (r.samePath !== undefined) lease.samePath = r.samePath;
+        if (r.pin) lease.pin = r.pin;
         return { kind: "worker", lease };
       } catch (e) {
         return { kind: "local", reason: `daemon error: ${(e as Error).message}` };

@@ -15,6 +15,9 @@ export class ClientLease implements Lease {
   private readonly renewTimer: ReturnType<typeof setInterval>;
   samePath?: boolean;
 
+  /** The toolchain pin the daemon chose with the worker (Lease.pin). */
+  pin?: readonly (readonly [string, string])[];
+
   constructor(
     private readonly conn: Connection,
     readonly leaseId: string,

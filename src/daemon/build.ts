@@ -15,6 +15,7 @@ import { DiskKeeper, type GcRunner } from "./disk.ts";
 import { HealthMonitor, type Probe } from "./health.ts";
 import type { Logger } from "./log.ts";
 import { sshCounter } from "./slotwatch.ts";
+import { ToolchainKeeper } from "./toolchains.ts";
 
 export interface BuildOptions {
   build: BuildIdentity;
@@ -164,14 +165,25 @@ export function buildContext(o: BuildOptions): BuiltContext {
     onSpace: () => scheduler.queue.serve(),
     ...(o.runGc ? { runGc: o.runGc } : {}),
   });
+  // Simulated workers (o.probe) have no toolchains to probe: their builds carry no requirement
+  // the daemon could check, so it leaves them alone (see select.ts).
+  const toolchains = o.probe
+    ? undefined
+    : new ToolchainKeeper({
+        log: o.log,
+        ssh: () => ctx.config.ssh,
+        onChange: () => scheduler.queue.serve(),
+      });
   health = new HealthMonitor({
     fleet,
     log: o.log,
     ssh: () => ctx.config.ssh,
     onRecovered: () => scheduler.queue.serve(),
+    onFailed: () => scheduler.queue.serve(),
     onFacts: (st, facts) => {
       if (facts.samePath !== undefined) st.samePath = facts.samePath;
       disk!.onHeartbeat(st, facts);
+      toolchains?.onHeartbeat(st, facts);
     },
     ...(o.probe ? { probe: o.probe } : {}),
   });

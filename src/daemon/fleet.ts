@@ -3,6 +3,7 @@
 // worker whose connection data did not change, so editing one entry never resets the others.
 import type { Config, WorkerConfig } from "../config/schema.ts";
 import type { HealthState, WorkerStatus } from "../protocol/status.ts";
+import type { WorkerToolchains } from "../protocol/toolchains.ts";
 import { Circuit } from "./circuit.ts";
 import { newShare, type ShareState } from "./share.ts";
 import type { SpeedRecord } from "./store.ts";
@@ -35,6 +36,10 @@ export interface WorkerState {
   diskFullAt?: number;
   /** What other workstations hold there (share.ts). */
   share: ShareState;
+  /** Its toolchain identities (toolchains.ts; undefined until the first probe answers), and the
+   * heartbeat fingerprint they were probed under. */
+  toolchains?: WorkerToolchains;
+  toolchainsFp?: string;
 }
 
 function sameConnection(a: WorkerConfig, b: WorkerConfig): boolean {
@@ -144,6 +149,7 @@ export class Fleet {
     if (st.share.flock !== undefined) s.sharing = st.share.flock;
     if (c.max_share !== undefined) s.maxShare = c.max_share;
     if (st.samePath !== undefined) s.samePath = st.samePath;
+    if (st.toolchains) s.toolchains = st.toolchains;
     return s;
   }
 }

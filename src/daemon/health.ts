@@ -21,6 +21,8 @@ export interface HealthDeps {
   ssh: () => Config["ssh"];
   /** A circuit closed: queued requests may now fit. */
   onRecovered(): void;
+  /** A heartbeat failed: requests waiting for that worker's first toolchain probe stop waiting. */
+  onFailed?(): void;
   /** What a successful heartbeat reported (after the worker's health was updated). */
   onFacts?(st: WorkerState, facts: HeartbeatFacts): void;
   /** Replaces ssh (tests, benchmarks with simulated workers). */
@@ -121,6 +123,7 @@ export class HealthMonitor {
     }
     st.health = "failing";
     st.lastError = r.error;
+    this.d.onFailed?.();
     const moved = st.circuit.failure(Date.now());
     const n = st.circuit.consecutiveFailures;
     if (moved)

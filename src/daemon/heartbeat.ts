@@ -11,6 +11,9 @@ export interface HeartbeatFacts {
   flock?: boolean;
   /** Whether a build can run at the project's own path there (user + mount namespaces). */
   samePath?: boolean;
+  /** A fingerprint of the worker's toolchain dirs and compilers: when it moves, the daemon asks
+   * for their identities again (toolchains.ts). */
+  toolchains?: string;
 }
 
 const kb = (s: string | undefined): number | undefined => {
@@ -30,6 +33,8 @@ export function parseHeartbeat(stdout: string): HeartbeatFacts {
       facts.flock = words[1] === "yes";
     } else if (words[0] === "samepath" && (words[1] === "yes" || words[1] === "no")) {
       facts.samePath = words[1] === "yes";
+    } else if (words[0] === "toolchains" && words[1]) {
+      facts.toolchains = words[1];
     }
   }
   return facts;

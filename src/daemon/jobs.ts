@@ -41,7 +41,7 @@ export interface Job {
  * with no collision to reason about, and a map lookup is cheaper than hashing on every select. */
 export function dedupKey(spec: JobSpec): string {
   const env = Object.entries(spec.env).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return JSON.stringify([spec.projectRoot, spec.kind, spec.argv, env, spec.sourceState]);
+  return JSON.stringify([spec.projectRoot, spec.kind, spec.argv, env, spec.sourceState, spec.toolchain]);
 }
 
 export class Jobs {

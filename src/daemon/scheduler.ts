@@ -3,10 +3,11 @@
 // wait queue). Handlers are thin adapters around these methods.
 import type { WorkerConfig } from "../config/schema.ts";
 import type { Runtime } from "../protocol/eligible.ts";
-import { ineligible } from "../protocol/eligible.ts";
+import { ineligible, TOOLCHAINS_PENDING } from "../protocol/eligible.ts";
 import { fullReason } from "../protocol/holders.ts";
 import type { JobOutcomeMsg, JobSpec } from "../protocol/requests.ts";
 import type { JobInfo } from "../protocol/status.ts";
+import { pinEnv } from "../protocol/toolchains.ts";
 import { Copies, type CopyClaim, type CopyMode } from "./copies.ts";
 import type { Fleet } from "./fleet.ts";
 import type { History } from "./history.ts";
@@ -28,7 +29,15 @@ export type ClaimResult =
   | { kind: "local"; reason: string };
 
 export type SelectResult =
-  | { kind: "lease"; lease: LeaseRecord; worker: WorkerConfig; warm: boolean; waitedMs: number }
+  | {
+      kind: "lease";
+      lease: LeaseRecord;
+      worker: WorkerConfig;
+      warm: boolean;
+      waitedMs: number;
+      /** The build's toolchain pin on that worker (pinEnv). */
+      pin?: [string, string][];
+    }
   | { kind: "attach"; jobId: string }
   | { kind: "local"; reason: string };
 
@@ -133,7 +142,16 @@ export class Scheduler {
           `lease ${lease.id}: ${describe(spec)} → ${lease.workerId} (score ${pick.score.toFixed(1)}${extra})`,
         );
       }
-      finish({ kind: "lease", lease, worker: pick.state.config, warm: pick.warm, waitedMs });
+      const tc = pick.state.toolchains;
+      const pin = spec.toolchain && tc ? pinEnv(tc, spec.toolchain) : [];
+      finish({
+        kind: "lease",
+        lease,
+        worker: pick.state.config,
+        warm: pick.warm,
+        waitedMs,
+        ...(pin.length ? { pin } : {}),
+      });
       return true;
     };
     if (place()) return immediate!;
@@ -220,6 +238,11 @@ export class Scheduler {
   /** Why a request found no slot: the workers other workstations fill, when there are such. */
   private busyReason(spec: JobSpec, waitedMs: number | undefined): string {
     const eligible = this.d.fleet.list().filter((st) => ineligible(st, spec) === undefined);
+    if (eligible.length === 0) {
+      const pending = this.d.fleet.list().filter((st) => ineligible(st, spec) === TOOLCHAINS_PENDING);
+      if (pending.length)
+        return `the toolchains of ${pending.map((st) => st.config.id).join(", ")} are not known yet`;
+    }
     const full = fullOfOthers(eligible, Date.now());
     if (full.length) return fullReason(full);
     return waitedMs === undefined

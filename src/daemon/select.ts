@@ -20,9 +20,11 @@
 //      warm:     this project's last successful remote run was on this worker (its copy is warm);
 //                a warm worker wins unless another is ≥ 1.5× better on the other factors
 //    - the highest score wins; ties go to fewer used slots, then lower latency, then id order.
-// 3. No eligible worker at all → local at once (with the reasons). Eligible but all full (or
+// 3. No eligible worker at all → local at once (with the reasons; a toolchain no worker has is
+//    named first: "no worker has rustc 1.97.0-nightly (…); w1 has rustc 1.95.0"), unless a worker
+//    whose toolchains are still being probed may yet match: then the request waits as below. Eligible but all full (or
 //    their copies busy) → the caller queues the request (FIFO, up to slot_wait_ms), then local.
-import { ineligible, noEligibleReason, type Runtime } from "../protocol/eligible.ts";
+import { ineligible, noEligibleReason, type Runtime, TOOLCHAINS_PENDING } from "../protocol/eligible.ts";
 import type { JobSpec } from "../protocol/requests.ts";
 import type { Copies, CopyMode } from "./copies.ts";
 import type { Fleet, WorkerState } from "./fleet.ts";
@@ -60,6 +62,7 @@ export function pickWorker(
   rt?: Runtime,
 ): Pick {
   let eligible = 0;
+  let pending = 0;
   let best: WorkerState | undefined;
   let bestScore = 0;
   let bestPreferred = false;
@@ -67,7 +70,11 @@ export function pickWorker(
   const wantPreferred = job.preferredWorkers.length > 0;
   const now = Date.now();
   for (const st of workers) {
-    if (ineligible(st, job, rt) !== undefined) continue;
+    const why = ineligible(st, job, rt);
+    if (why !== undefined) {
+      if (why === TOOLCHAINS_PENDING) pending++;
+      continue;
+    }
     eligible++;
     if (freeSlots(st, now) <= 0) continue;
     if (st.copyUse === 2) continue;
@@ -88,6 +95,9 @@ export function pickWorker(
       bestFreeCopy = freeCopy;
     }
   }
+  // A worker whose toolchains are not known yet may be the one: wait for its probe (the queue is
+  // served when it lands) rather than run locally or guess.
+  if (eligible === 0 && pending > 0) return { kind: "busy" };
   if (eligible === 0) return { kind: "none", reason: noEligibleReason(workers, job, rt) };
   if (!best) return { kind: "busy" };
   return { kind: "worker", state: best, warm: best.config.id === warmWorker, score: bestScore };

@@ -6,6 +6,7 @@ import { existsSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { FAMILIES, type Family, familyNamed, type KindSpec } from "../classify/registry.ts";
 import { smallText } from "../config/smallFile.ts";
+import { type NeedResult, toolchainNeed } from "../toolchain/need.ts";
 import { isInsideDir } from "../transfer/inside.ts";
 
 /** A registry family, or "other": a command in no family (`rch exec -- ./build.sh`), built in-tree. */
@@ -171,4 +172,20 @@ export function planFamily(argv: readonly string[], ctx: FamilyContext): FamilyP
     case "in-tree":
       return inTreePlan(family, kind);
   }
+}
+
+/**
+ * The toolchain a worker must have for this build (the family's ToolchainSpec, interpreted with
+ * what this machine has: src/toolchain/). A command in no family needs only this machine's
+ * OS and arch, as every build does.
+ */
+export function familyToolchain(argv: readonly string[], ctx: FamilyContext): Promise<NeedResult> {
+  const family = familyNamed(basename(argv[0] ?? ""));
+  const spec = family ? FAMILIES[family].exec.toolchain : ({ kind: "none" } as const);
+  const outputs = family ? FAMILIES[family].exec.outputs : undefined;
+  const buildDir =
+    outputs?.kind === "build-dir"
+      ? resolve(ctx.cwd, optionValue(argv.slice(1), [outputs.option]) ?? ".")
+      : undefined;
+  return toolchainNeed({ spec, argv, cwd: ctx.cwd, env: ctx.env, ...(buildDir ? { buildDir } : {}) });
 }

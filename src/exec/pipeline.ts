@@ -199,6 +199,7 @@ async function once(
     ...(plan.switches.tags ? { tags: plan.switches.tags } : {}),
     // cargo's outputs are all in its target dir, which syncs leave alone and cargo locks.
     sharedCopy: !plan.family.trackInTree,
+    toolchain: plan.toolchain,
     ...(waitMs !== undefined ? { waitMs } : {}),
     ...(retry ? { retry } : {}),
   });
@@ -218,6 +219,7 @@ async function once(
     plan,
     worker: lease.worker,
     ...(lease.samePath !== undefined ? { samePath: lease.samePath } : {}),
+    ...(lease.pin ? { pin: lease.pin } : {}),
     report,
     abort: guard.controller.signal,
     onRunning: (run) => {

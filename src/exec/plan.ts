@@ -11,11 +11,12 @@ import { findProjectRoot, tooBroadRoot } from "../config/project.ts";
 import type { Config, WorkerConfig } from "../config/schema.ts";
 import { formatIssue } from "../config/validate.ts";
 import type { TimingStore } from "../protocol/selector.ts";
+import type { ToolchainNeed } from "../protocol/toolchains.ts";
 import { NESTED_ENV } from "../shell/nested.ts";
 import { buildRules, compileRules, type FilterRule, type Matcher } from "../transfer/rules.ts";
 import type { Assignment } from "./argv.ts";
 import { type RemoteEnv, remoteEnv } from "./env.ts";
-import { type FamilyPlan, planFamily } from "./family.ts";
+import { type FamilyPlan, familyToolchain, planFamily } from "./family.ts";
 import { argOutsideRoot } from "./outside.ts";
 
 export interface ExecPlan {
@@ -36,6 +37,8 @@ export interface ExecPlan {
   issues: string[];
   /** This installation, as workers see it (copy names, slot notes, stamps). */
   identity: ClientIdentity;
+  /** The toolchain a worker must have for this build: only exact matches get it. */
+  toolchain: ToolchainNeed;
 }
 
 export type PlanResult =
@@ -71,11 +74,8 @@ export async function makePlan(inp: PlanInput): Promise<PlanResult> {
   if (tooBroadRoot(root, inp.env.HOME || homedir())) {
     return { kind: "local", reason: `no project root above ${inp.cwd} (would sync all of ${root})` };
   }
-  const family = planFamily(inp.argv, {
-    root,
-    cwd: inp.cwd,
-    env: { ...inp.env, ...Object.fromEntries(inp.assignments) },
-  });
+  const familyCtx = { root, cwd: inp.cwd, env: { ...inp.env, ...Object.fromEntries(inp.assignments) } };
+  const family = planFamily(inp.argv, familyCtx);
   if (family.localReason) return { kind: "local", reason: family.localReason };
   const outside = argOutsideRoot(inp.argv.slice(1), root, inp.cwd);
   if (outside) return { kind: "local", reason: `argument ${outside} is outside the project ${root}` };
@@ -91,6 +91,9 @@ export async function makePlan(inp: PlanInput): Promise<PlanResult> {
   if (!env.ok) return { kind: "local", reason: env.reason };
   const timing = await timingGate(inp.timings, root, family.kind, config);
   if (timing) return { kind: "local", reason: timing };
+  // After the timing gate: a build that stays here anyway never pays for a cold identity.
+  const need = await familyToolchain(inp.argv, familyCtx);
+  if (!need.ok) return { kind: "local", reason: need.reason, fault: true };
   const rules = buildRules({
     includes: config.transfer.include_patterns,
     excludes: config.transfer.exclude_patterns,
@@ -113,6 +116,7 @@ export async function makePlan(inp: PlanInput): Promise<PlanResult> {
     env: { plain: [...env.env.plain, [NESTED_ENV, "1"]], rooted: env.env.rooted },
     issues: loaded.issues.map(formatIssue),
     identity: clientIdentity(config.general.client_name),
+    toolchain: need.need,
   };
   return { kind: "remote", plan };
 }

@@ -1,13 +1,23 @@
 // The remote script's arguments for a plan: shared by the real run and the dry run, so the
 // plan a dry run prints is exactly what would be sent.
 import { basename, relative } from "node:path";
+import { FAMILIES, familyNamed } from "../classify/registry.ts";
 import type { WorkerConfig } from "../config/schema.ts";
+import type { RemoteEnv } from "./env.ts";
 import type { ExecPlan } from "./plan.ts";
 import { buildArgs } from "./script.ts";
 
 export function scriptArgsFor(
   plan: ExecPlan,
-  run: { nonce: string; remoteDir: string; bunHash: string; worker: WorkerConfig; samePath: boolean },
+  run: {
+    nonce: string;
+    remoteDir: string;
+    bunHash: string;
+    worker: WorkerConfig;
+    samePath: boolean;
+    /** The matched toolchain's pin on this worker: set last, over anything of the same name. */
+    pin?: readonly (readonly [string, string])[];
+  },
 ): string[] {
   const rel = (d: string) => relative(plan.root, d);
   const me = `client=${plan.identity.id} name=${plan.identity.name}`;
@@ -29,9 +39,26 @@ export function scriptArgsFor(
     who: `${me} project=${noteWord(basename(plan.root))} since=${Math.floor(Date.now() / 1000)}`,
     stampNote: `${me} project=${noteWord(plan.root)}`,
     samePath: run.samePath,
-    env: plan.env,
-    argv: plan.argv,
+    env: run.pin ? pinned(plan.env, run.pin) : plan.env,
+    argv: run.pin ? withoutToolchainWord(plan.argv) : plan.argv,
   });
+}
+
+/** `cargo +nightly build` → `cargo build`: the pin (RUSTUP_TOOLCHAIN, or PATH for a toolchain
+ * without rustup, whose cargo would refuse `+nightly`) names the worker's matching toolchain. */
+function withoutToolchainWord(argv: readonly string[]): string[] {
+  const family = familyNamed(basename(argv[0] ?? ""));
+  const rust = family !== undefined && FAMILIES[family].exec.toolchain.kind === "rust";
+  if (rust && argv[1]?.startsWith("+")) return [argv[0]!, ...argv.slice(2)];
+  return [...argv];
+}
+
+function pinned(env: RemoteEnv, pin: readonly (readonly [string, string])[]): RemoteEnv {
+  const names = new Set(pin.map(([k]) => k));
+  return {
+    plain: [...env.plain.filter(([k]) => !names.has(k)), ...pin.map(([k, v]) => [k, v] as [string, string])],
+    rooted: env.rooted.filter(([k]) => !names.has(k)),
+  };
 }
 
 /** Notes are space-separated key=value words on one line. */

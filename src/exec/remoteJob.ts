@@ -50,6 +50,8 @@ export interface JobContext {
   claim?(sourceState: string): Promise<Claim>;
   /** Copies of the output for attached followers (Lease.onOutput). */
   onOutput?(fd: 1 | 2, chunk: Uint8Array): void;
+  /** The worker's toolchain pin for this build (Lease.pin). */
+  pin?: readonly (readonly [string, string])[];
 }
 
 export async function runRemoteJob(ctx: JobContext): Promise<JobResult> {
@@ -74,7 +76,14 @@ export async function runRemoteJob(ctx: JobContext): Promise<JobResult> {
       localRoot: plan.root,
       maxHoldMs: plan.config.output.max_latency_ms,
       ...(ctx.onOutput ? { onOutput: ctx.onOutput } : {}),
-      args: scriptArgsFor(plan, { nonce, remoteDir, bunHash: bun ?? "", worker, samePath }),
+      args: scriptArgsFor(plan, {
+        nonce,
+        remoteDir,
+        bunHash: bun ?? "",
+        worker,
+        samePath,
+        ...(ctx.pin ? { pin: ctx.pin } : {}),
+      }),
     });
     ctx.onRunning(run);
     run.begin();

@@ -6,6 +6,7 @@
 import type { WorkerConfig } from "../config/schema.ts";
 import { formatKb, gbToKb } from "../config/units.ts";
 import type { CircuitState } from "./status.ts";
+import { type ToolchainNeed, toolchainMismatch, type WorkerToolchains } from "./toolchains.ts";
 
 /** What the request allows (environment switches of the `rch exec` that asks). */
 export interface Constraints {
@@ -15,6 +16,8 @@ export interface Constraints {
   allowedWorkers?: readonly string[] | undefined;
   /** RCH_TAGS: a worker must carry every one of these tags. */
   tags?: readonly string[] | undefined;
+  /** The toolchain the build needs (src/protocol/toolchains.ts). */
+  toolchain?: ToolchainNeed | undefined;
 }
 
 /** A worker as the rule sees it; the daemon's WorkerState is one as it stands (no copy per call). */
@@ -26,6 +29,10 @@ export interface Candidate {
   disk?: { readonly availKb: number; readonly at: number } | undefined;
   /** A build there failed with ENOSPC, and no heartbeat has shown space since. */
   diskFull?: boolean | undefined;
+  /** Its toolchain identities, once probed (the daemon; the dry run has none and ignores them). */
+  toolchains?: WorkerToolchains | undefined;
+  /** The last heartbeat's verdict: a failing worker is not waited for (its probe cannot come). */
+  health?: string;
 }
 
 /** What the daemon knows at the moment of the request, beyond each worker's own state. */
@@ -38,6 +45,9 @@ export interface Runtime {
   reserveKb(workerId: string): number;
 }
 
+/** A worker whose toolchains are not probed yet: the daemon lets the request wait for the probe
+ * (as for a free slot) rather than send it to a worker that may have another compiler. */
+export const TOOLCHAINS_PENDING = "has toolchains not probed yet";
 const NOT_FORCED = "not RCH_WORKER";
 const NOT_ALLOWED = "not in RCH_WORKERS";
 
@@ -52,6 +62,13 @@ export function ineligible(w: Candidate, req: Constraints, rt?: Runtime): string
   if (w.drained) return "drained";
   if (w.circuit && w.circuit.state !== "closed") return `circuit ${w.circuit.state}`;
   if (req.tags) for (const t of req.tags) if (!c.tags.includes(t)) return `lacks tag ${t}`;
+  if (req.toolchain) {
+    const tc = w.toolchains;
+    if (!tc && w.health === "failing") return "is unreachable (its heartbeat failed)";
+    if (!tc || (!tc.error && !tc.toolsKnown && req.toolchain.tools?.length)) return TOOLCHAINS_PENDING;
+    const why = toolchainMismatch(tc, req.toolchain);
+    if (why) return why;
+  }
   return rt ? shortOfDisk(w, rt) : undefined;
 }
 
@@ -79,6 +96,11 @@ export function noEligibleReason(workers: readonly Candidate[], req: Constraints
   for (const w of workers) {
     const why = ineligible(w, req, rt);
     if (why && why !== NOT_FORCED && why !== NOT_ALLOWED) reasons.push(`${w.config.id} ${why}`);
+  }
+  // A toolchain no allowed worker has is the news: name it first, then what the workers have.
+  const rust = req.toolchain?.rust;
+  if (rust && reasons.some((r) => / has (rustc|no rustc)/.test(r))) {
+    return `no worker has rustc ${rust.label}; ${reasons.join("; ")}`;
   }
   return `no eligible worker (${reasons.join("; ") || "none allowed"})`;
 }

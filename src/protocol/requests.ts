@@ -3,6 +3,7 @@
 // Wire format: one JSON object per line (NDJSON) over the unix socket. Every request carries a
 // numeric `id` chosen by the client; replies (and streamed pushes) echo it.
 import * as v from "valibot";
+import { toolchainNeed } from "./toolchains.ts";
 
 /** Bumped on any incompatible change; checked by the `hello` every connection starts with. */
 export const PROTOCOL_VERSION = 1;
@@ -38,6 +39,8 @@ export const jobSpec = v.object({
   /** The build's outputs live only where syncs never touch (cargo's target dir): it may share
    * the worker's copy of the project with other such builds. */
   sharedCopy: v.optional(v.boolean(), false),
+  /** The toolchain identity the build needs: only a worker with exactly it may take the build. */
+  toolchain: v.optional(toolchainNeed),
 });
 
 export const selectRequest = v.object({

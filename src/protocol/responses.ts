@@ -51,6 +51,9 @@ export const leaseResponse = v.object({
   /** The worker's last heartbeat found it can run builds at the project's own path (absent:
    * unknown, or a daemon older than same-path mode). */
   samePath: v.optional(v.boolean()),
+  /** Environment that pins the build to the worker's toolchain matching the request's
+   * (RUSTUP_TOOLCHAIN or PATH, RUSTUP_AUTO_INSTALL=0; src/protocol/toolchains.ts). */
+  pin: v.optional(v.array(v.tuple([v.string(), v.string()]))),
   ttlMs: v.number(),
   expiresAt: v.number(),
   waitedMs: v.number(),

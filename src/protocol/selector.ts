@@ -32,6 +32,8 @@ export interface Lease {
   /** The worker can run builds at the project's own path, by its last heartbeat (absent:
    * unknown). workers.toml's path_mode may still say "mapped". */
   samePath?: boolean;
+  /** Environment pinning the build to the matched toolchain on that worker (daemon's pinEnv). */
+  pin?: readonly (readonly [string, string])[];
   /**
    * Copies of the build's output as it streams, for agents attached to this job (single-flight).
    * Absent when nobody can attach (local selector).

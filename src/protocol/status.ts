@@ -1,6 +1,8 @@
 // The `status` reply: what `rch status` prints and what `--format json` emits. Kept in one schema
 // so the JSON a user scripts against is exactly what the daemon promises to send.
+
 import * as v from "valibot";
+import { workerToolchains } from "./toolchains.ts";
 
 const optNum = v.optional(v.number());
 
@@ -76,6 +78,8 @@ export const workerStatus = v.object({
   speed: optNum,
   speedMeasuredAt: optNum,
   disk: v.optional(workerDisk),
+  /** Its toolchain identities, once probed (src/protocol/toolchains.ts). */
+  toolchains: v.optional(workerToolchains),
   /** Slots held by other workstations' builds (0 when not known lately). */
   slotsExternal: optNum,
   /** Those builds, from their notes on the worker. */

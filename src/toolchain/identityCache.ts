@@ -73,13 +73,16 @@ export async function toolOutput(argv: readonly string[], timeoutMs = 5000): Pro
   }
 }
 
-/** The identity of a binary: from the cache when its key is known, else by running `probe`. */
+/** The identity `what` of a binary: from the cache when its key is known, else by running `probe`. */
 export async function identityOf(
+  what: string,
   realPath: string,
   probe: () => Promise<string | undefined>,
 ): Promise<string | undefined> {
-  const key = binaryKey(realPath);
-  if (key === undefined) return undefined;
+  const stat = binaryKey(realPath);
+  if (stat === undefined) return undefined;
+  // One binary may be asked different things (a compiler's --version vs a tool's).
+  const key = `${what}:${stat}`;
   const hit = cachedIdentity(key);
   if (hit !== undefined) return hit;
   const fresh = await probe();

@@ -67,7 +67,7 @@ function isRustupProxy(path: string): boolean {
 
 async function identityOfDir(dir: string): Promise<RustIdentity | undefined> {
   const rustc = realpathOr(join(dir, "bin", "rustc"));
-  const out = await identityOf(rustc, () => toolOutput([rustc, "-vV"]));
+  const out = await identityOf("rustc", rustc, () => toolOutput([rustc, "-vV"]));
   return out === undefined ? undefined : parseRustcVV(out);
 }
 

@@ -16,9 +16,13 @@
 #   samepath yes|no               whether builds can run at the project's own path: run.sh's
 #                                 namespace steps (unshare -rm, a bind mount, the nested unshare
 #                                 back to this user's ids) tried once, on ROOT itself
+#   toolchains <cksum>            a fingerprint of the toolchains (ls -lL of the rustup and rch
+#                                 toolchain dirs, their bin/rustc, and the PATH's compilers): when
+#                                 it moves, rchd asks toolchains.sh for the identities again
 # Exit status 0 whatever it found: a worker whose df fails is still reachable.
-# Cost: df, and the samepath try (id twice, unshare twice, sh, mount: ~5 ms here), the round trip
-# itself is ~8 ms warm. Learned here so that no build pays for it.
+# Cost: df, the samepath try (id twice, unshare twice, sh, mount: ~5 ms here), ls and cksum (and
+# the $(...) around them, ~1 ms each on a small VM); the round trip itself is ~8 ms warm. Learned
+# here so that no build pays for it.
 
 root=$1
 case $root in /*) ;; '') root=$HOME ;; *) root=$HOME/$root ;; esac
@@ -53,4 +57,24 @@ if unshare -rm sh -c 'mount --rbind "$1" "$1" && exec unshare --user --map-user=
 else
   echo 'samepath no'
 fi
+
+# The tools' paths found with builtins only (no command -v subshell per tool: every fork is
+# ~1 ms idle and far more on a loaded worker, and this runs inside the latency measurement).
+tools=''
+for t in rustc cc gcc g++ c++ clang clang++ bun cmake meson ninja make; do
+  IFS=:
+  for d in $PATH; do
+    if [ -n "$d" ] && [ -x "$d/$t" ]; then tools="$tools
+$d/$t"
+      break
+    fi
+  done
+  unset IFS
+done
+tc=${RUSTUP_HOME:-$HOME/.rustup}/toolchains
+# shellcheck disable=SC2012,SC2086 # ls is only hashed, never parsed; $tools splits on newlines
+sum=$(IFS='
+'; ls -lL "$tc" "$root/.rch/toolchains" "$tc"/*/bin/rustc "$root"/.rch/toolchains/*/bin/rustc \
+  $tools 2>/dev/null | cksum)
+printf 'toolchains %s-%s\n' "${sum%% *}" "${sum#* }"
 exit 0

@@ -8,6 +8,7 @@ import pull from "./pull.sh" with { type: "text" };
 import run from "./run.sh" with { type: "text" };
 import slots from "./slots.sh" with { type: "text" };
 import toolchainSync from "./toolchain-sync.sh" with { type: "text" };
+import toolchains from "./toolchains.sh" with { type: "text" };
 
 /**
  * The program as sent: without its comment-only and blank lines, which are for the people reading
@@ -42,3 +43,5 @@ export const GC_PROGRAM: string = sendable(gc);
 export const SLOTS_PROGRAM: string = sendable(slots);
 /** The worker's end of `rch toolchain sync`: facts, verify, place (toolchain-sync.sh). */
 export const TOOLCHAIN_SYNC_PROGRAM: string = sendable(toolchainSync);
+/** The worker's toolchain identities, OS/arch and libc (toolchains.sh). */
+export const TOOLCHAINS_PROGRAM: string = sendable(toolchains);

@@ -1,7 +1,7 @@
 // startFleet(): N real SSH workers on 127.0.0.1, each an unprivileged sshd with its own user,
 // home, port and tmpfs project root. See test/bed/README.md.
 import { randomBytes } from "node:crypto";
-import { chownSync, mkdirSync, writeFileSync } from "node:fs";
+import { chownSync, lchownSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   rsyncRsh,
@@ -17,7 +17,7 @@ import { killAll, must, pidStartTime } from "./proc.ts";
 import { launchSshd, PortInUseError, type SshdSpec, writeHostKey, writeSshdConfig } from "./sshd.ts";
 import { createUser, freePort, mountTmpfs, mountTmpfsAs, passwd } from "./system.ts";
 import { type Owner, reapStale, SCRATCH_PARENT, teardown, userPrefix } from "./teardown.ts";
-import { provisionToolchains, sessionPath, systemPathWithout } from "./toolchains.ts";
+import { provisionToolchains, rustupHome, sessionPath, systemPathWithout } from "./toolchains.ts";
 import type { BedWorker, Fleet, FleetOptions, Toolchain, WorkerSpec } from "./types.ts";
 
 export type { BedWorker, Fleet, FleetOptions, Toolchain, WorkerSpec };
@@ -93,7 +93,10 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
     const identityFile = join(client, "id_ed25519");
     const keygen = ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", `rchbed-${id}`, "-f", identityFile];
     const [toolDirs] = await Promise.all([
-      provisionToolchains(join(fs, "tc"), fleetTools),
+      provisionToolchains(join(fs, "tc"), fleetTools, {
+        nightly: specs.some((s) => s.rust === "nightly" || s.rustup?.includes("nightly")),
+        rustup: specs.some((s) => s.rustup !== undefined),
+      }),
       must(keygen, { timeoutMs: 10_000 }),
     ]);
     const pubKey = await Bun.file(`${identityFile}.pub`).text();
@@ -114,6 +117,14 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
       const want = spec.toolchains ?? true;
       const tools =
         want === true ? fleetTools : want === false ? [] : want.filter((t) => fleetTools.includes(t));
+      // Which Rust this worker runs: the fleet's stable (default), its nightly, or a rustup home.
+      let dirs = toolDirs;
+      if (spec.rust === "nightly" && toolDirs.rust)
+        dirs = { ...toolDirs, rust: join(fs, "tc", "rust-nightly", "bin") };
+      if (spec.rustup && toolDirs.rust) {
+        const bin = rustupHome(home, join(fs, "tc"), spec.rustup, (p) => lchownSync(p, uid, uid));
+        dirs = { ...toolDirs, rust: bin };
+      }
       const s: SshdSpec = {
         user,
         uid,
@@ -122,12 +133,8 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
         configDir,
         logFile: join(dir, "logs", `${user}.sshd.log`),
         sessionPath: spec.withoutCommands?.length
-          ? sessionPath(
-              toolDirs,
-              tools,
-              systemPathWithout(join(fs, "tc", `bin-${wid}`), spec.withoutCommands),
-            )
-          : sessionPath(toolDirs, tools),
+          ? sessionPath(dirs, tools, systemPathWithout(join(fs, "tc", `bin-${wid}`), spec.withoutCommands))
+          : sessionPath(dirs, tools),
         cpus: spec.cpus,
         detached: opts.persistent ?? false,
         ...(spec.noNamespaces ? { noNamespaces: true } : {}),

@@ -48,6 +48,13 @@ export interface WorkerSpec {
   /** true: its sessions cannot create user namespaces, by the kernel's limit (test/bed/userns.ts),
    * so builds there cannot run at the project's own path (rch's mapped mode). */
   noNamespaces?: boolean;
+  /** Which real Rust toolchain its PATH gives it (default "stable", the machine's rustup stable;
+   * "nightly": the machine's rustup nightly instead), when it has the "rust" toolchain. */
+  rust?: "stable" | "nightly";
+  /** A rustup layout instead of a PATH toolchain: `~/.rustup/toolchains/<name>-<host>` (links to
+   * the machine's), settings.toml with the first as default, and the real `rustup` as
+   * `~/.cargo/bin/{rustup,cargo,rustc}` first on PATH. */
+  rustup?: ("stable" | "nightly")[];
 }
 
 export interface FleetOptions {

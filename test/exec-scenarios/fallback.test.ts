@@ -87,7 +87,8 @@ describe("worker failures", () => {
     const sc = await scenario({ fixture: "cargo-ws", fleet: bed.fleet, env: { RCH_WORKER: "bare" } });
     const rch = await sc.rch(["cargo", "build"]);
     const local = await sc.local(["cargo", "build"]);
-    expectFellBack(rch, /cargo.*(not installed|missing|not found)|toolchain/i);
+    // The toolchain match names what the worker lacks: "no worker has rustc 1.95.0 (…); bare has no rustc".
+    expectFellBack(rch, /cargo.*(not installed|missing|not found)|toolchain|bare has no rustc/i);
     expectSameOutput(sc, rch, local, { fellBack: true });
     expectSameTree(sc, TREE.cargo);
   });
@@ -101,7 +102,7 @@ describe("worker failures", () => {
     });
     const rch = await sc.rch(["bun", "test"]);
     const local = await sc.local(["bun", "test"]);
-    expectFellBack(rch, /bun.*(not installed|missing|not found)|toolchain/i);
+    expectFellBack(rch, /bun.*(not installed|missing|not found)|toolchain|bare has no bun/i);
     expectSameOutput(sc, rch, local, { fellBack: true, sortBunFiles: true });
   });
 });

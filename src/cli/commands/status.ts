@@ -8,6 +8,7 @@ import { CliError } from "../errors.ts";
 import type { Output } from "../output.ts";
 import { renderDisk } from "./disk-view.ts";
 import { renderJobs, renderOverview, renderStats, renderWorkers } from "./status-view.ts";
+import { localToolchains, toolchainLine } from "./toolchain-view.ts";
 
 interface StatusOpts {
   workers?: boolean;
@@ -99,7 +100,14 @@ async function status(out: Output, o: StatusOpts): Promise<number> {
   } finally {
     client.close();
   }
-  out.result(() => render(s, o), pick(s, o));
+  // --workers: each worker's toolchains, marked where they are this machine's (asked here).
+  const local = o.workers ? await localToolchains(process.cwd(), process.env) : undefined;
+  const lines = local
+    ? await Promise.all(
+        s.workers.flatMap((w) => (w.toolchains ? [toolchainLine(w.id, w.toolchains, local)] : [])),
+      )
+    : [];
+  out.result(() => [render(s, o), ...(lines.length ? ["", ...lines] : [])].join("\n"), pick(s, o));
   return 0;
 }
 

@@ -6,9 +6,11 @@ import { loadConfig } from "../../config/load.ts";
 import { findProjectRoot } from "../../config/project.ts";
 import type { WorkerConfig } from "../../config/schema.ts";
 import { type ProbeResult, probeWorker } from "../../ssh/probe.ts";
+import { probeToolchains } from "../../ssh/toolchains.ts";
 import { action } from "../action.ts";
 import { CliError } from "../errors.ts";
 import type { Output } from "../output.ts";
+import { localToolchains, toolchainLine } from "./toolchain-view.ts";
 import { addGcCommand } from "./workers-gc.ts";
 
 function table(header: string[], rows: string[][]): string {
@@ -111,6 +113,18 @@ async function probe(out: Output, id: string | undefined, opts: { all?: boolean 
     throw new CliError("no workers configured", 1, "add [[workers]] entries to ~/.config/rch/workers.toml");
   const { config } = loadConfig({ projectRoot: findProjectRoot(process.cwd()).root });
   const results = await Promise.all(chosen.map((w) => probeWorker(w, config.ssh, PROBE_TOOLS)));
+  // Each worker's toolchain identities, marked ✓ where they are exactly this machine's.
+  const local = await localToolchains(process.cwd(), process.env);
+  const identities = await Promise.all(
+    chosen.map(async (w, i) => {
+      const r = results[i]!;
+      if (!r.reachable || !r.usable) return undefined;
+      const p = await probeToolchains(w, config.ssh);
+      const view = p.ok ? p.toolchains : { platform: "?", rust: [], tools: [], error: p.error };
+      return { id: w.id, toolchains: view, line: await toolchainLine(w.id, view, local) };
+    }),
+  );
+  const found = identities.filter((t) => t !== undefined);
   out.result(
     () =>
       [
@@ -118,10 +132,14 @@ async function probe(out: Output, id: string | undefined, opts: { all?: boolean 
           ["ID", "STATUS", "LATENCY", "SLOTS", "OS/ARCH", "CPUS", "LOCKS", "PATH", "TOOLCHAINS / ERROR"],
           results.map(probeRow),
         ),
+        ...(found.length
+          ? ["", pc.bold("toolchains (✓ = the same as this machine's, for builds started here):")]
+          : []),
+        ...found.map((t) => t.line),
         ...noFlockNotes(results).map((n) => pc.yellow(n)),
         ...mappedNotes(results, chosen).map((n) => pc.yellow(n)),
       ].join("\n"),
-    results,
+    results.map((r, i) => ({ ...r, ...(identities[i] ? { toolchains: identities[i].toolchains } : {}) })),
   );
   return results.every((r) => r.reachable && r.usable) ? 0 : 1;
 }

@@ -24,6 +24,7 @@ export function select(
       worker: r.worker,
       warm: r.warm,
       ...samePathOf(ctx, r.worker.id),
+      ...(r.pin ? { pin: r.pin } : {}),
       ttlMs: r.lease.expiresAt - r.lease.grantedAt,
       expiresAt: r.lease.expiresAt,
       waitedMs: r.waitedMs,

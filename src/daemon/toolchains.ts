@@ -1,0 +1,77 @@
+// The workers' toolchain identities, as the daemon keeps them for selection (eligible.ts): probed
+// with src/worker/toolchains.sh at a worker's first heartbeat, and again whenever the heartbeat's
+// `toolchains` fingerprint moves (a `rustup update`, a toolchain `rch toolchain sync` put there,
+// an apt upgrade of gcc) — so a worker's change is seen within one heartbeat interval, without a
+// restart. Never on a build's path: a request that arrives before a worker's first probe waits
+// for it like for a free slot (select.ts), and is served as soon as it lands.
+import type { Config } from "../config/schema.ts";
+import { remoteRootArg } from "../ssh/gc.ts";
+import { parseToolchains } from "../ssh/toolchains.ts";
+import { TOOLCHAINS_PROGRAM } from "../worker/programs.ts";
+import type { WorkerState } from "./fleet.ts";
+import type { HeartbeatFacts } from "./heartbeat.ts";
+import type { Logger } from "./log.ts";
+import { describeFailure, runRemote } from "./ssh.ts";
+
+/** One rustc -vV per toolchain (~50 ms) plus the compilers: seconds at most, even cold. */
+const PROBE_TIMEOUT_MS = 60_000;
+
+export interface ToolchainDeps {
+  log: Logger;
+  ssh: () => Config["ssh"];
+  /** A worker's identities changed: queued requests may now fit. */
+  onChange(): void;
+}
+
+export class ToolchainKeeper {
+  private readonly inFlight = new Set<WorkerState>();
+
+  constructor(private readonly d: ToolchainDeps) {}
+
+  /** Every successful heartbeat: probe when nothing is known yet or the fingerprint moved. */
+  onHeartbeat(st: WorkerState, facts: HeartbeatFacts): void {
+    const fp = facts.toolchains ?? "";
+    if (st.toolchains && !st.toolchains.error && st.toolchainsFp === fp) return;
+    if (this.inFlight.has(st)) return;
+    this.inFlight.add(st);
+    void this.probe(st, fp).finally(() => this.inFlight.delete(st));
+  }
+
+  private async probe(st: WorkerState, fp: string): Promise<void> {
+    const rust = await this.run(st, "rust");
+    const at = Date.now();
+    if (!rust.ok) return this.failed(st, rust.why, at);
+    const before = st.toolchains;
+    // The Rust half first: most builds wait for it; the tools half (meson starts Python) follows.
+    st.toolchains = { ...parseToolchains(rust.out), tools: before?.tools ?? [], toolsKnown: false, at };
+    this.d.onChange();
+    const tools = await this.run(st, "tools");
+    if (!tools.ok) return this.failed(st, tools.why, Date.now());
+    st.toolchains = { ...st.toolchains, tools: parseToolchains(tools.out).tools, toolsKnown: true };
+    st.toolchainsFp = fp;
+    const list = st.toolchains.rust.map((t) => `${t.version} (${t.kind} ${t.name})`).join(", ");
+    this.d.log.info(
+      `worker ${st.config.id}: ${before ? "toolchains changed" : "toolchains"}: ${st.toolchains.platform}; rustc ${list || "none"}`,
+    );
+    this.d.onChange();
+  }
+
+  /** The program's stdout, or why it failed. */
+  private async run(
+    st: WorkerState,
+    part: "rust" | "tools",
+  ): Promise<{ ok: true; out: string } | { ok: false; why: string }> {
+    const r = await runRemote(st.config, this.d.ssh(), TOOLCHAINS_PROGRAM, PROBE_TIMEOUT_MS, [
+      remoteRootArg(st.config.remote_root),
+      part,
+    ]);
+    return r.code === 0 ? { ok: true, out: r.stdout } : { ok: false, why: describeFailure(r) };
+  }
+
+  private failed(st: WorkerState, why: string, at: number): void {
+    const error = `toolchain probe failed: ${why}`;
+    st.toolchains = { platform: "?", libc: "-", path: "", rust: [], tools: [], toolsKnown: false, at, error };
+    this.d.log.warn(`worker ${st.config.id}: ${error}`);
+    this.d.onChange();
+  }
+}

@@ -1,0 +1,93 @@
+// Toolchain identity on the wire: what a build needs (computed by `rch exec`, src/toolchain/),
+// what a worker has (src/worker/toolchains.sh, parsed by the daemon), and the one rule that
+// matches them — exactly: cargo's fingerprints hash the whole `rustc -vV`, so any weaker match
+// returns artifacts the next local build recompiles. Pure.
+import * as v from "valibot";
+
+const word = v.pipe(v.string(), v.maxLength(4096));
+
+/** One tool the build runs by name (`gcc`) or by the absolute path a build dir recorded
+ * (`/usr/bin/cc` in CMakeCache.txt): the worker's must have the same identity. */
+const toolNeed = v.object({ tool: word, key: word, label: word });
+
+export const toolchainNeed = v.object({
+  /** `uname -sm` here: a worker of another OS/arch builds executables that cannot run here. */
+  platform: word,
+  /** The Rust compiler's identity (rustIdentityKey) and how to name it in a reason line. */
+  rust: v.optional(v.object({ key: word, label: word })),
+  tools: v.optional(v.pipe(v.array(toolNeed), v.maxLength(64))),
+});
+export type ToolchainNeed = v.InferOutput<typeof toolchainNeed>;
+
+export const workerRust = v.object({
+  /** rustup: in the worker's rustup dir; rch: <remote_root>/.rch/toolchains; path: PATH's rustc. */
+  kind: v.picklist(["rustup", "rch", "path"]),
+  name: word,
+  dir: word,
+  key: word,
+  /** `1.95.0 (59807616e 2026-04-14)`. */
+  version: word,
+});
+
+export const workerToolchains = v.object({
+  platform: word,
+  libc: word,
+  /** The worker session's PATH (an rch-synced toolchain's bin/ goes in front of it). */
+  path: word,
+  rust: v.array(workerRust),
+  tools: v.array(v.object({ name: word, path: word, key: word })),
+  /** The tools were probed (a second, slower step after the Rust toolchains). */
+  toolsKnown: v.boolean(),
+  /** When the daemon learned these (its clock). */
+  at: v.number(),
+  /** The probe failed: no build that needs a toolchain goes there until one succeeds. */
+  error: v.optional(word),
+});
+export type WorkerToolchains = v.InferOutput<typeof workerToolchains>;
+export type WorkerRust = v.InferOutput<typeof workerRust>;
+
+/** Rust: prefer the PATH rustc (nothing to pin), then one rustup knows by name, then an rch-synced one. */
+const KIND_ORDER = { path: 0, rustup: 1, rch: 2 } as const;
+
+/** The worker toolchain a build needing `key` would be pinned to, if the worker has one. */
+export function matchingRust(have: WorkerToolchains, key: string): WorkerRust | undefined {
+  let best: WorkerRust | undefined;
+  for (const r of have.rust) {
+    if (r.key === key && (!best || KIND_ORDER[r.kind] < KIND_ORDER[best.kind])) best = r;
+  }
+  return best;
+}
+
+/** `1.95.0` from `1.95.0 (59807616e 2026-04-14)`: what a reason line names. */
+function shortVersion(r: WorkerRust): string {
+  return r.version.split(" ")[0] ?? r.version;
+}
+
+/** Why this worker cannot build what `need` asks for, or undefined when it can. */
+export function toolchainMismatch(have: WorkerToolchains, need: ToolchainNeed): string | undefined {
+  if (have.error) return `has unknown toolchains (${have.error})`;
+  if (have.platform !== need.platform) return `is ${have.platform}, this machine is ${need.platform}`;
+  if (need.rust && !matchingRust(have, need.rust.key)) {
+    const versions = [...new Set(have.rust.map(shortVersion))];
+    return versions.length ? `has rustc ${versions.join(", ")}` : "has no rustc";
+  }
+  for (const t of need.tools ?? []) {
+    const found = have.tools.find((h) => h.name === t.tool || h.path === t.tool);
+    if (!found) return `has no ${t.tool}`;
+    if (found.key !== t.key) return `has ${t.tool} ${found.key.split("|")[0]}`;
+  }
+  return undefined;
+}
+
+/** What a build on this worker must have in its environment to run the matched toolchain and
+ * nothing else: RUSTUP_TOOLCHAIN (rustup) or PATH (rch-synced), and never a rustup download. */
+export function pinEnv(have: WorkerToolchains, need: ToolchainNeed): [string, string][] {
+  if (!need.rust) return [];
+  const pin: [string, string][] = [["RUSTUP_AUTO_INSTALL", "0"]];
+  const r = matchingRust(have, need.rust.key);
+  if (r?.kind === "rustup") pin.push(["RUSTUP_TOOLCHAIN", r.name]);
+  // An rch-synced dir is a whole toolchain (relocatable: RUNPATH $ORIGIN/../lib): its bin/ first
+  // on PATH gives the build its real cargo, which runs the rustc beside it on PATH — no proxy.
+  if (r?.kind === "rch") pin.push(["PATH", `${r.dir}/bin:${have.path}`]);
+  return pin;
+}
