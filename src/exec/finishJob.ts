@@ -74,6 +74,8 @@ export async function finishJob(f: FinishInput): Promise<JobResult> {
   // written, a failed build keeps its own code, and a successful one never exits 0.
   if (!back.ok && back.foreign) {
     f.report.warn(`artifacts not returned: ${back.reason}`);
+    // The worker's copy now holds files this tree does not: the next build syncs in full.
+    writeSyncRecord(f.key, { ...record, fingerprint: "" });
     return exit(outcome.exitCode !== 0 ? outcome.exitCode : ARTIFACTS_FAILED);
   }
   if (!back.ok) {

@@ -249,7 +249,8 @@ describe.each(SHELLS)("run.sh under %s", (shell) => {
   test("output dirs stay out of the in-tree list: a cargo build lists only what it writes beside them", async () => {
     home = new Home();
     mkdirSync(join(home.copy, "target", "debug"), { recursive: true });
-    const build = "echo lock > Cargo.lock && echo o > target/debug/app.d && mkdir -p sub/target && echo s > sub/target/x";
+    const build =
+      "echo lock > Cargo.lock && echo o > target/debug/app.d && mkdir -p sub/target && echo s > sub/target/x";
     const r = await runProgram(
       shell,
       home,
@@ -257,7 +258,10 @@ describe.each(SHELLS)("run.sh under %s", (shell) => {
       [header()],
     );
     expect(r.end).toMatchObject({ exitCode: 0, outputs: "c", newFiles: true, gone: [] });
-    const list = readFileSync(home.beside(`.rch-new-${NONCE}`), "utf8").slice(0, -1).split("\0").sort();
+    const list = readFileSync(home.beside(`.rch-new-${NONCE}`), "utf8")
+      .slice(0, -1)
+      .split("\0")
+      .sort();
     // Only the output dir at the root is pulled whole; a dir of that name elsewhere is in-tree.
     expect(list).toEqual(["./Cargo.lock", "./sub/target/x"]);
   });
@@ -300,7 +304,8 @@ describe.each(SHELLS)("run.sh under %s", (shell) => {
     home = new Home();
     mkdirSync(join(home.copy, "target"), { recursive: true });
     // A 64-bit little-endian AArch64 header (e_machine 183 = 0xb7), padded to 20 bytes.
-    const elf = "printf '\\177ELF\\002\\001\\001\\000\\000\\000\\000\\000\\000\\000\\000\\000\\002\\000\\267\\000'";
+    const elf =
+      "printf '\\177ELF\\002\\001\\001\\000\\000\\000\\000\\000\\000\\000\\000\\000\\002\\000\\267\\000'";
     const build = [
       `${elf} > target/arm && chmod +x target/arm`,
       `${elf} > target/notexec`, // not executable: not reported
