@@ -432,8 +432,19 @@ watch_before() {
 }
 
 # A gone note per path listed before the build and not after it (one awk: no sort, no comm).
+# Deleting a file changes its dir's mtime, so output dirs all reported unchanged (a no-op cargo
+# build) lost nothing: the second listing is skipped then, unless build dirs are watched too.
 report_gone() {
   [ -n "$watched" ] || return 0
+  if [ -z "$fix_dirs" ]; then
+    case $states in
+    *c*) ;;
+    *)
+      rm -f "$watched"
+      return 0
+      ;;
+    esac
+  fi
   list_watched >"$watched.post"
   RCH_NONCE=$nonce awk '
     NR == FNR { after[$0]; next }
