@@ -156,3 +156,24 @@ export function writeExecutable(path: string, text: string): void {
   writeFileSync(path, text);
   chmodSync(path, 0o755);
 }
+
+/** A crate whose build script writes another machine's executable (an AArch64 ELF header, mode
+ * 755) into its OUT_DIR under target/: the worker reports it before anything is pulled. */
+export function cargoForeign(root: string): void {
+  write(root, {
+    "Cargo.toml": '[package]\nname = "fx-foreign"\nversion = "0.1.0"\nedition = "2021"\n',
+    "src/main.rs": "fn main() {}\n",
+    "build.rs": [
+      "use std::os::unix::fs::PermissionsExt;",
+      "fn main() {",
+      '    let out = std::path::Path::new(&std::env::var("OUT_DIR").unwrap()).join("foreign");',
+      "    let mut elf = vec![0x7f, b'E', b'L', b'F', 2, 1, 1];",
+      "    elf.resize(18, 0);",
+      "    elf.extend_from_slice(&[183, 0]);",
+      "    std::fs::write(&out, &elf).unwrap();",
+      "    std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o755)).unwrap();",
+      "}",
+      "",
+    ].join("\n"),
+  });
+}

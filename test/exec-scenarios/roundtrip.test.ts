@@ -13,7 +13,14 @@ import { existsSync, readdirSync, readFileSync, statSync, utimesSync, writeFileS
 import { join } from "node:path";
 import { expectRanRemotely, expectSameTree, Scenario, useFleet } from "./harness.ts";
 import type { Outcome } from "./proc.ts";
-import { autotoolsProject, cargoVendored, makeProject, utilLib, writeExecutable } from "./projects.ts";
+import {
+  autotoolsProject,
+  cargoForeign,
+  cargoVendored,
+  makeProject,
+  utilLib,
+  writeExecutable,
+} from "./projects.ts";
 import { globs } from "./tree.ts";
 
 // Builds here run on a shared, possibly loaded machine: generous, explicit budgets per block.
@@ -286,5 +293,24 @@ describe("autotools: configured here, made on the worker", () => {
     expectSameTree(sc, {
       contentMayDiffer: (rel, binary) => binary || rel === "config.log" || rel.startsWith("autom4te.cache/"),
     });
+  });
+});
+
+describe("cargo: an executable for another machine in the target dir", () => {
+  let sc: Scenario;
+  beforeAll(async () => {
+    sc = await Scenario.create({ fixture: "generated", populate: cargoForeign, fleet: bed.fleet });
+  });
+  afterAll(() => sc?.dispose());
+
+  test("exit 219 with the reason, and nothing is pulled: no target dir, no Cargo.lock here", async () => {
+    const r = await sc.rch(["cargo", "build"], { timeoutMs: BUILD_MS });
+    expect(r.code).toBe(219);
+    expect(r.stderr).toMatch(
+      /^rch: artifacts not returned: target\/debug\/build\/fx-foreign-[0-9a-f]+\/out\/foreign is an executable for AArch64 \(64-bit\); this machine runs x86-64 \(64-bit\)$/m,
+    );
+    expectRanRemotely(sc, r, ["target/debug/fx-foreign", "Cargo.lock"]);
+    expect(existsSync(join(sc.rchDir, "target"))).toBe(false);
+    expect(existsSync(join(sc.rchDir, "Cargo.lock"))).toBe(false);
   });
 });
