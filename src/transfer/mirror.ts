@@ -48,6 +48,8 @@ export function removeGone(inp: MirrorInput): MirrorResult {
   for (const rel of inp.gone) {
     const parts = rel.split("/");
     if (rel.startsWith("/") || parts.some((p) => p === "" || p === "." || p === "..")) continue;
+    // Never the repository or the dependencies, whatever the worker says (an in-source build dir).
+    if (parts.some((p) => p === ".git" || p === "node_modules")) continue;
     if (!inp.dirs.some((d) => under(rel, d)) || inp.skip(rel)) continue;
     const path = join(inp.root, rel);
     const st = lstatOrUndefined(path);

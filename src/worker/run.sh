@@ -403,7 +403,8 @@ report_output_dirs() {
 # The files of the watched dirs (output dirs and configured build dirs), one path per line,
 # relative to the copy: before the build and after it, so that a file the build deleted can be
 # deleted on rch's side too (stale .rlibs cargo removes, files a build dir's rules delete). cargo's
-# incremental caches are left out: rch never pulls them. A path holding a newline is never listed,
+# incremental caches are left out: rch never pulls them; so are .git and node_modules (an in-source
+# build dir is the whole copy), as in the in-tree list. A path holding a newline is never listed,
 # so no line can be mistaken for another path. Costs one find per dir, twice (measured in
 # BENCHMARKS.md); nothing when there is no dir to watch.
 list_watched() {
@@ -418,7 +419,8 @@ list_watched() {
     done
     for dir in $fix_dirs; do
       [ -d "$dir" ] || continue
-      find "$dir" ! -path "*$newline*" \( -type f -o -type l \) -print
+      find "$dir" \( -name .git -o -name node_modules -o -name '.rch-stage-*' \) -prune -o \
+        ! -path "*$newline*" \( -type f -o -type l \) -print
     done
     IFS=$saved_ifs
   ) 2>/dev/null

@@ -40,6 +40,7 @@ test("deleted: unchanged files of watched dirs; kept: edited ones; ignored: ever
     "src/main.c",
   ])
     write(f);
+  write("build/.git/index");
   mkdirSync(join(root, "target", "adir"));
   await Bun.sleep(30); // files not in the scan count as changed up to 10 ms before it began
   const scan = scanTree(root, keep);
@@ -61,12 +62,20 @@ test("deleted: unchanged files of watched dirs; kept: edited ones; ignored: ever
       "src/main.c", // not in a watched dir
       "target/../src/main.c",
       "/etc/passwd",
+      "build/.git/index",
     ],
     base: scan,
   });
   expect(r.removed.sort()).toEqual(["build/old.o", "target/a.rlib"]);
   expect(r.kept.sort()).toEqual(["build/edited.o", "target/edited"]);
-  for (const f of ["target/edited", "target/incremental/s", "target/adir", "build/edited.o", "src/main.c"])
+  for (const f of [
+    "target/edited",
+    "target/incremental/s",
+    "target/adir",
+    "build/edited.o",
+    "src/main.c",
+    "build/.git/index",
+  ])
     expect(existsSync(join(root, f))).toBe(true);
 });
 
