@@ -18,8 +18,15 @@ export interface FamilyPlan {
   kind: string;
   /** Output dirs (absolute, local) pulled back whole after the build. */
   outputDirs: string[];
-  /** Bring back files the build created or changed in the tree (make, gcc, ninja…). */
+  /** Bring back files the build created or changed in the tree, outside the output dirs (make,
+   * gcc, ninja…, and cargo's new or updated Cargo.lock). */
   trackInTree: boolean;
+  /** Builds may share the worker's copy: every output but the lock file lands in the output dirs,
+   * which syncs leave alone (cargo, which locks its target dir itself). */
+  sharesCopy: boolean;
+  /** Dirs (absolute) whose executables are meant for another machine (`cargo --target T`): the
+   * returned-executable check leaves them alone. */
+  crossDirs?: string[];
   /** Extra rsync exclude patterns (anchored at the root) for this build. */
   excludes: string[];
   /** Build dirs configured on this machine (cmake, meson): their text files are re-rooted remotely. */
@@ -56,6 +63,18 @@ function optionValue(args: readonly string[], names: readonly string[]): string 
     }
   }
   return found;
+}
+
+/** Every value of a repeatable `--name VALUE` / `--name=VALUE` option. */
+function optionValues(args: readonly string[], name: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === "--") break;
+    if (a === name && args[i + 1] !== undefined) out.push(args[++i]!);
+    else if (a.startsWith(`${name}=`)) out.push(a.slice(name.length + 1));
+  }
+  return out;
 }
 
 /** "cargo test", "bun test", "make": the label, plus the subcommand when the family has one. */
@@ -97,7 +116,10 @@ function cargoTargetPlan(
     family,
     kind,
     outputDirs: [],
-    trackInTree: false,
+    // A Cargo.lock cargo creates or updates on the worker must come back (the next sync would
+    // delete it there otherwise), and so must whatever a build script writes beside the target.
+    trackInTree: true,
+    sharesCopy: true,
     excludes: [],
     fixDirs: [],
   };
@@ -120,11 +142,17 @@ function cargoTargetPlan(
   // Incremental-compilation caches serve only the worker's next build; here they are megabytes
   // of dead weight (a local build keeps its own).
   plan.pullExcludes = ["incremental/"];
+  // Cross builds put their outputs under target/<triple>/: executables of another machine, on
+  // purpose. (A build.target set in .cargo/config.toml is not read: such builds meet the check.)
+  const triples = [...optionValues(args, "--target"), ctx.env.CARGO_BUILD_TARGET ?? ""]
+    .flatMap((t) => t.split(","))
+    .filter((t) => t !== "");
+  if (triples.length) plan.crossDirs = triples.map((t) => join(target, basename(t).replace(/\.json$/, "")));
   return plan;
 }
 
 function inTreePlan(family: FamilyName, kind: string): FamilyPlan {
-  return { family, kind, outputDirs: [], trackInTree: true, excludes: [], fixDirs: [] };
+  return { family, kind, outputDirs: [], trackInTree: true, sharesCopy: false, excludes: [], fixDirs: [] };
 }
 
 function nearestPackageDir(ctx: FamilyContext): string {

@@ -62,22 +62,34 @@ export async function finishJob(f: FinishInput): Promise<JobResult> {
     nonce: f.nonce,
     outputDirs: plan.family.outputDirs,
     pullExcludes: plan.family.pullExcludes ?? [],
+    fixDirs: plan.family.fixDirs,
+    crossDirs: plan.family.crossDirs ?? [],
     end: outcome.end,
     start: outcome.start,
     scan: f.scan,
     previous: record.outputs,
     report: f.report,
   });
+  // An executable this machine cannot run: nothing was placed. As with a list that could not be
+  // written, a failed build keeps its own code, and a successful one never exits 0.
+  if (!back.ok && back.foreign) {
+    f.report.warn(`artifacts not returned: ${back.reason}`);
+    // The worker's copy now holds files this tree does not: the next build syncs in full.
+    writeSyncRecord(f.key, { ...record, fingerprint: "" });
+    return exit(outcome.exitCode !== 0 ? outcome.exitCode : ARTIFACTS_FAILED);
+  }
   if (!back.ok) {
     f.report.warn(`the build ran on ${f.worker.id} but its artifacts could not be returned: ${back.reason}`);
     return exit(ARTIFACTS_FAILED);
   }
-  // In-tree outputs now exist on both sides: adopt the new tree state if nothing else moved.
-  const settled = back.placed.length
-    ? settleAfterPlacement(plan.root, plan.keep, f.scan, back.placed)
+  // In-tree outputs now exist on both sides, and what the build deleted is gone from both: adopt
+  // the new tree state if nothing else moved.
+  const changedTree = back.placed.length > 0 || back.removed.length > 0;
+  const settled = changedTree
+    ? settleAfterPlacement(plan.root, plan.keep, f.scan, back.placed, back.removed)
     : undefined;
   if (settled) commitSync(f.key, settled, record.syncId, record);
-  const fingerprint = settled ? settled.hash : back.placed.length ? "" : record.fingerprint;
+  const fingerprint = settled ? settled.hash : changedTree ? "" : record.fingerprint;
   writeSyncRecord(f.key, { ...record, fingerprint, outputs: back.outputs });
   return exit(outcome.exitCode);
 }

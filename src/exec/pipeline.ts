@@ -198,7 +198,7 @@ async function once(
     ...(plan.switches.workers ? { allowedWorkers: plan.switches.workers } : {}),
     ...(plan.switches.tags ? { tags: plan.switches.tags } : {}),
     // cargo's outputs are all in its target dir, which syncs leave alone and cargo locks.
-    sharedCopy: !plan.family.trackInTree,
+    sharedCopy: plan.family.sharesCopy,
     toolchain: plan.toolchain,
     ...(waitMs !== undefined ? { waitMs } : {}),
     ...(retry ? { retry } : {}),

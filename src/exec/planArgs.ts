@@ -33,7 +33,7 @@ export function scriptArgsFor(
     localRoot: plan.root,
     // cargo's outputs are all in its target dir, which syncs leave alone and cargo locks: cargo
     // builds share the copy; a build with outputs in the tree has it alone.
-    lockMode: plan.family.trackInTree ? "x" : "s",
+    lockMode: plan.family.sharesCopy ? "s" : "x",
     lockWaitS: plan.config.daemon.slot_wait_ms / 1000,
     slots: run.worker.total_slots,
     who: `${me} project=${noteWord(basename(plan.root))} since=${Math.floor(Date.now() / 1000)}`,

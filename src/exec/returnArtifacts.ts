@@ -1,21 +1,27 @@
 // Step 6: bring the build's outputs back, whatever its exit code (failed tests still leave
 // binaries). Output dirs (cargo's target…) are pulled straight into place, but only when the
 // worker says they changed or the local copy is no longer what we left there; in-tree outputs
-// (make, gcc…) come through a staging dir and are moved in one by one under the safety rules of
-// transfer/artifacts.ts.
-import { existsSync, realpathSync } from "node:fs";
+// (make, gcc…, cargo's Cargo.lock) come through a staging dir and are moved in one by one under
+// the safety rules of transfer/artifacts.ts. Order: stage the in-tree files, judge every returned
+// executable (transfer/elf.ts) before anything is placed, pull the output dirs, place the staged
+// files, then delete what the build deleted in the watched dirs (transfer/mirror.ts).
+import { existsSync, lstatSync, realpathSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { listStaged, placeStaged, removeStage } from "../transfer/artifacts.ts";
+import { foreignReason, identOfFile } from "../transfer/elf.ts";
 import { scanTree, type TreeScan } from "../transfer/fingerprint.ts";
 import { isInsideDir } from "../transfer/inside.ts";
+import { removeGone } from "../transfer/mirror.ts";
 import { pullDirArgv, pullListArgv, type RsyncCommon, runRsync } from "../transfer/rsync.ts";
+import { compileRules } from "../transfer/rules.ts";
 import { rerootTextFile } from "../transfer/textFix.ts";
 import type { EndInfo, StartInfo } from "./markers.ts";
 import type { ExecReporter } from "./report.ts";
 
 export type ReturnResult =
-  | { ok: true; outputs: Record<string, string>; placed: string[] }
-  | { ok: false; reason: string };
+  | { ok: true; outputs: Record<string, string>; placed: string[]; removed: string[] }
+  /** `foreign`: nothing was placed, because an executable cannot run on this machine. */
+  | { ok: false; reason: string; foreign?: boolean };
 
 export interface ReturnInput {
   rsync: RsyncCommon;
@@ -26,6 +32,10 @@ export interface ReturnInput {
   outputDirs: string[];
   /** Left out of the output-dir pulls (e.g. cargo's incremental caches). */
   pullExcludes: string[];
+  /** Configured build dirs (absolute): watched for deletions like the output dirs. */
+  fixDirs: string[];
+  /** Dirs (absolute) whose executables are meant for another machine (cross builds). */
+  crossDirs: string[];
   end: EndInfo;
   start: StartInfo;
   scan: TreeScan;
@@ -46,14 +56,55 @@ function escapes(realRoot: string, dir: string): boolean {
 /** cargo's files that record absolute paths, as text: dep-info, build-script OUT_DIR and output. */
 const CARGO_PATH_FILES = /(\.d|\/root-output|\/output)$/;
 
+/** The first returned executable that cannot run here (worker notes, then staged files). */
+function foreignExecutable(inp: ReturnInput, stage: string, staged: readonly string[]): string | undefined {
+  const cross = inp.crossDirs.map((d) => relative(inp.root, d));
+  const judged = (rel: string) => !cross.some((c) => rel.startsWith(`${c}/`));
+  for (const exe of inp.end.executables) {
+    const why = judged(exe.path) ? foreignReason(exe.path, exe.ident) : undefined;
+    if (why) return why;
+  }
+  for (const rel of staged) {
+    const path = join(stage, rel);
+    const st = lstatSync(path);
+    if (!st.isFile() || (st.mode & 0o111) === 0 || !judged(rel)) continue;
+    const id = identOfFile(path);
+    const why = id ? foreignReason(rel, id) : undefined;
+    if (why) return why;
+  }
+  return undefined;
+}
+
 export async function returnArtifacts(inp: ReturnInput): Promise<ReturnResult> {
+  const stage = join(inp.root, `.rch-stage-${inp.nonce}`);
+  try {
+    return await returnStaged(inp, stage);
+  } finally {
+    if (inp.end.newFiles) removeStage(stage);
+  }
+}
+
+async function returnStaged(inp: ReturnInput, stage: string): Promise<ReturnResult> {
   const realRoot = realpathSync(inp.root);
   const pairs = [
     [inp.start.physicalDir, inp.root],
     [inp.start.dir, inp.root],
   ] as const;
+  let staged: string[] = [];
+  if (inp.end.newFiles) {
+    const list = `${inp.remoteDir}.rch-new-${inp.nonce}`;
+    const r = await runRsync(
+      pullListArgv(inp.rsync, inp.remoteDir, list, stage),
+      inp.rsync.timeoutMs,
+      inp.rsync.signal,
+    );
+    if (!r.ok) return { ok: false, reason: `pulling in-tree outputs: ${r.reason}` };
+    staged = listStaged(stage);
+    inp.report.detail(`artifacts: ${staged.length} in-tree file(s) staged in ${Math.round(r.ms)} ms`);
+  }
+  const foreign = foreignExecutable(inp, stage, staged);
+  if (foreign) return { ok: false, reason: foreign, foreign: true };
   const outputs: Record<string, string> = {};
-  const placedAll: string[] = [];
   for (const [i, abs] of inp.outputDirs.entries()) {
     const rel = relative(inp.root, abs);
     const state = inp.end.outputs[i] ?? "m";
@@ -76,27 +127,43 @@ export async function returnArtifacts(inp: ReturnInput): Promise<ReturnResult> {
     for (const line of r.stats.split("\n")) {
       if (CARGO_PATH_FILES.test(`/${line}`)) rerootTextFile(join(abs, line), pairs);
     }
-    outputs[rel] = scanTree(abs, everything).hash;
     inp.report.detail(`artifacts: pulled ${rel} in ${Math.round(r.ms)} ms`);
   }
-  if (inp.end.newFiles) {
-    const stage = join(inp.root, `.rch-stage-${inp.nonce}`);
-    try {
-      const list = `${inp.remoteDir}.rch-new-${inp.nonce}`;
-      const r = await runRsync(
-        pullListArgv(inp.rsync, inp.remoteDir, list, stage),
-        inp.rsync.timeoutMs,
-        inp.rsync.signal,
-      );
-      if (!r.ok) return { ok: false, reason: `pulling in-tree outputs: ${r.reason}` };
-      for (const rel of listStaged(stage)) rerootTextFile(join(stage, rel), pairs);
-      const placed = placeStaged(inp.root, stage, inp.scan);
-      placedAll.push(...placed.placed);
-      for (const f of placed.refused) inp.report.warn(`kept the local ${f.rel}, not the build's (${f.why})`);
-      inp.report.detail(`artifacts: ${placed.placed.length} in-tree file(s) in ${Math.round(r.ms)} ms`);
-    } finally {
-      removeStage(stage);
-    }
+  const placedAll: string[] = [];
+  if (staged.length) {
+    for (const rel of staged) rerootTextFile(join(stage, rel), pairs);
+    const placed = placeStaged(inp.root, stage, inp.scan);
+    placedAll.push(...placed.placed);
+    for (const f of placed.refused) inp.report.warn(`kept the local ${f.rel}, not the build's (${f.why})`);
   }
-  return { ok: true, outputs, placed: placedAll };
+  const removed = mirrorDeletions(inp);
+  for (const [i, abs] of inp.outputDirs.entries()) {
+    const rel = relative(inp.root, abs);
+    if ((inp.end.outputs[i] ?? "m") !== "m" && outputs[rel] === undefined)
+      outputs[rel] = scanTree(abs, everything).hash;
+  }
+  return { ok: true, outputs, placed: placedAll, removed };
+}
+
+/** What the build deleted in the watched dirs, deleted here (transfer/mirror.ts). */
+function mirrorDeletions(inp: ReturnInput): string[] {
+  if (!inp.end.gone.length) return [];
+  const outDirs = inp.outputDirs.map((d) => relative(inp.root, d));
+  const pulledOut = compileRules(inp.pullExcludes.map((pattern) => ({ include: false, pattern })));
+  // A pull exclude is relative to its output dir, and names a directory ("incremental/").
+  const skip = (rel: string) => {
+    const dir = outDirs.find((d) => rel.startsWith(`${d}/`));
+    if (dir === undefined) return false;
+    const parts = rel.slice(dir.length + 1).split("/");
+    for (let n = 1; n < parts.length; n++)
+      if (!pulledOut(parts.slice(0, n).join("/"), parts[n - 1]!, true)) return true;
+    return false;
+  };
+  const dirs = [...outDirs, ...inp.fixDirs.map((d) => relative(inp.root, d) || ".")];
+  const r = removeGone({ root: inp.root, dirs, skip, gone: inp.end.gone, base: inp.scan });
+  for (const rel of r.kept)
+    inp.report.warn(`kept the local ${rel}, which the build deleted (changed locally during the build)`);
+  if (r.removed.length)
+    inp.report.detail(`artifacts: ${r.removed.length} file(s) the build deleted, deleted here`);
+  return r.removed;
 }

@@ -1,5 +1,6 @@
-// After in-tree artifacts were moved in, the local tree differs from the one synced up only by
-// those files, which the worker already has (same bytes, same mtimes). Rescanning and adopting
+// After in-tree artifacts were moved in (and the files the build deleted were deleted here too),
+// the local tree differs from the one synced up only by those files, which the worker already has
+// (same bytes, same mtimes) or no longer has. Rescanning and adopting
 // the new fingerprint spares the next build a pointless rsync — but only when nothing else
 // changed locally meanwhile: every other file exactly as the sync-up scan saw it, none gone.
 //
@@ -19,6 +20,7 @@ export function settleAfterPlacement(
   keep: Matcher,
   before: TreeScan,
   placed: readonly string[],
+  removed: readonly string[] = [],
 ): TreeScan | undefined {
   const after = scanTree(root, keep);
   const ours = new Set(placed);
@@ -34,7 +36,10 @@ export function settleAfterPlacement(
   const added = placed.filter(
     (rel) => after.entry(rel) !== undefined && before.entry(rel) === undefined,
   ).length;
-  if (clean && after.files === before.files + added) return after;
+  const gone = removed.filter(
+    (rel) => before.entry(rel) !== undefined && after.entry(rel) === undefined,
+  ).length;
+  if (clean && after.files === before.files + added - gone) return after;
   const back = (before.startedAt - CLOCK_SLACK_MS) / 1000;
   for (const rel of placed) {
     const p = join(root, rel);

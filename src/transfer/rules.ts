@@ -36,12 +36,25 @@ export function readRchignore(projectRoot: string): string[] {
     .filter((l) => l.trim() !== "" && !/^[#;]/.test(l) && !l.startsWith("!"));
 }
 
+/**
+ * `.git/objects/` (a default exclude) leaves out what is inside the objects dir, not the dir: with
+ * it, git opens the worker's copy as a repository with its index, HEAD and refs, and that is what
+ * cargo needs (measured with cargo 1.95: without an objects dir git cannot open the repo, cargo
+ * lists a package's files by walking its dir instead of asking git, and a build script's
+ * fingerprint changes — a rebuild here after every remote build, and back). The objects are the
+ * bulk of a big .git and stay here; `git describe` and `git log` on the worker need them: list
+ * `.git/objects/***` in include_patterns to sync them too.
+ */
+function keepObjectsDir(pattern: string): string {
+  return pattern === ".git/objects/" || pattern === "/.git/objects/" ? `${pattern}*` : pattern;
+}
+
 export function buildRules(src: RuleSources): FilterRule[] {
   const ex = (pattern: string): FilterRule => ({ include: false, pattern });
   return [
     ...ALWAYS_EXCLUDED.map(ex),
     ...src.includes.map((pattern) => ({ include: true, pattern })),
-    ...src.excludes.map(ex),
+    ...src.excludes.map(keepObjectsDir).map(ex),
     ...src.familyExcludes.map(ex),
     ...readRchignore(src.projectRoot).map(ex),
   ];

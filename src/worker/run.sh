@@ -16,9 +16,11 @@
 #   4 bun_dir        bun package dir relative to the copy, "" when the build does not need bun deps
 #   5 bun_hash       hash of package.json + lockfile the copy's node_modules must have been made from
 #   6 track_in_tree  "1": list the files the build created or changed (make, gcc...); "" otherwise
-#   7 output_dirs    output dirs relative to the copy, one per line: reported changed/unchanged/missing
+#   7 output_dirs    output dirs relative to the copy, one per line: reported changed/unchanged/missing,
+#                    left out of the in-tree list (rch pulls them whole), watched for deletions, and
+#                    their new executables reported (see the notes below)
 #   8 fix_dirs       configured build dirs (cmake, meson), one per line, whose text files name the
-#                    local root: re-rooted at the copy after each sync
+#                    local root: re-rooted at the copy after each sync; watched for deletions too
 #   9 local_root     the project's absolute path on rch's machine
 #  10 lock_mode      "s": the copy's lock shared (cargo: outputs only in the target dir, which
 #                    syncs leave alone), "x": exclusive (in-tree outputs); "": take no locks
@@ -67,6 +69,13 @@
 #   \036rch-held-<nonce> <who note>         when no slot is free: one line per held slot
 #   \036rch-start-<nonce> <pgid>\t<copy>\t<copy's physical path>[\tsame]   before the build;
 #                                           "same": it runs at local_root (same-path mode)
+#   \036rch-gone-<nonce> <path>     after it: a file or symlink of a watched dir (output_dirs,
+#                                  fix_dirs) that was there before the build and is not after it
+#   \036rch-exe-<nonce> <b4> <b5> <b18> <b19> <path>   after it: an executable ELF file the build
+#                                  wrote in an output dir, with the decimal values of its header
+#                                  bytes EI_CLASS, EI_DATA and e_machine (two bytes); rch checks
+#                                  them against its own machine's before pulling anything
+#     paths in these notes are relative to the copy; paths holding a newline are never listed
 #   \036rch-exit-<nonce> <status> <states> <new_files>             after it
 #     states     one letter per output dir, in argument order: c changed during the build,
 #                u unchanged, m missing; "-" when there are none
@@ -109,6 +118,8 @@
 #   <copy>.rch-mark-<nonce>.go  same-path mode: non-empty once the build was started in it
 #   <copy>.rch-rerooted       the copy's fix_dirs were re-rooted at the copy (mapped mode); a
 #                             same-path build re-roots them back at local_root first
+#   <copy>.rch-pre-<nonce>    during a build: the files of the watched dirs before it (plus a
+#                             .post scratch file after it); removed when the build ends
 #   and, inside fix_dirs, <file>.rch-fix for a moment while <file> is re-rooted.
 
 readonly EXIT_NEEDS_SYNC=211 EXIT_SETUP_FAILED=212 EXIT_TOOL_MISSING=213 EXIT_INSTALL_FAILED=214 \
@@ -524,6 +535,86 @@ report_output_dirs() {
   set +f
 }
 
+# The files of the watched dirs (output dirs and configured build dirs), one path per line,
+# relative to the copy: before the build and after it, so that a file the build deleted can be
+# deleted on rch's side too (stale .rlibs cargo removes, files a build dir's rules delete). cargo's
+# incremental caches are left out: rch never pulls them; so are .git and node_modules (an in-source
+# build dir is the whole copy), as in the in-tree list. A path holding a newline is never listed,
+# so no line can be mistaken for another path. Costs one find per dir, twice (measured in
+# BENCHMARKS.md); nothing when there is no dir to watch.
+list_watched() {
+  (
+    cd "$copy" || exit
+    saved_ifs=$IFS
+    IFS=$newline
+    set -f
+    for dir in $output_dirs; do
+      [ -d "$dir" ] || continue
+      find "$dir" \( -name incremental -type d \) -prune -o ! -path "*$newline*" \( -type f -o -type l \) -print
+    done
+    for dir in $fix_dirs; do
+      [ -d "$dir" ] || continue
+      find "$dir" \( -name .git -o -name node_modules -o -name '.rch-stage-*' \) -prune -o \
+        ! -path "*$newline*" \( -type f -o -type l \) -print
+    done
+    IFS=$saved_ifs
+  ) 2>/dev/null
+}
+
+watch_before() {
+  watched=
+  [ -n "$output_dirs$fix_dirs" ] || return 0
+  watched=$copy.rch-pre-$nonce
+  list_watched >"$watched"
+}
+
+# A gone note per path listed before the build and not after it (one awk: no sort, no comm).
+# Deleting a file changes its dir's mtime, so output dirs all reported unchanged (a no-op cargo
+# build) lost nothing: the second listing is skipped then, unless build dirs are watched too.
+report_gone() {
+  [ -n "$watched" ] || return 0
+  if [ -z "$fix_dirs" ]; then
+    case $states in
+    *c*) ;;
+    *)
+      rm -f "$watched"
+      return 0
+      ;;
+    esac
+  fi
+  list_watched >"$watched.post"
+  RCH_NONCE=$nonce awk '
+    NR == FNR { after[$0]; next }
+    !($0 in after) { printf "%crch-gone-%s %s\n", 30, ENVIRON["RCH_NONCE"], $0 }
+  ' "$watched.post" "$watched" >&2
+  rm -f "$watched" "$watched.post"
+}
+
+# An exe note for each executable the build wrote in an output dir that starts with the ELF
+# magic: rch compares class and machine with its own before it pulls anything (a worker of another
+# architecture must not leave binaries here that cannot run). One od per such file; a build writes
+# few (cargo: its bins, test binaries and build scripts).
+report_executables() {
+  [ -n "$output_dirs" ] || return 0
+  saved_ifs=$IFS
+  IFS=$newline
+  set -f
+  for dir in $output_dirs; do
+    [ -d "$copy/$dir" ] || continue
+    (cd "$copy" && find "$dir" \( -name incremental -type d \) -prune -o \
+      -newer "$mark" -type f -perm -100 ! -path "*$newline*" -print) 2>/dev/null
+  done >"$mark.t"
+  IFS=$saved_ifs
+  set +f
+  while IFS= read -r exe; do
+    # shellcheck disable=SC2046 # od's decimal bytes (on two lines), word-split on purpose
+    set -- $(od -An -tu1 -N20 -- "$copy/$exe" 2>/dev/null)
+    if [ "$1 $2 $3 $4" = "127 69 76 70" ]; then
+      printf '\036rch-exe-%s %s %s %s %s %s\n' "$nonce" "$5" "$6" "${19}" "${20}" "$exe" >&2
+    fi
+  done <"$mark.t"
+}
+
 # Less than 1 MiB (or no inode) left where the copy lives. Only asked after a write failed.
 disk_is_full() {
   # shellcheck disable=SC2046 # the fields of df's data line, word-split on purpose
@@ -538,10 +629,18 @@ list_new_files() {
   list=$copy.rch-new-$nonce
   # A list that could not be written completely (no space left, no inode) must not read as
   # "the build made nothing": that would leave the old artifacts in place behind an exit 0.
+  # Output dirs are pulled whole: their files are not listed (a cargo build lists only what it
+  # writes beside its target dir, such as a new Cargo.lock).
   if ! (
-    cd "$copy" &&
-      find . \( -name .git -o -name node_modules -o -name '.rch-stage-*' \) -prune -o \
-        -newer "$mark" \( -type f -o -type l \) -print0
+    cd "$copy" || exit
+    set --
+    saved_ifs=$IFS
+    IFS=$newline
+    set -f
+    for dir in $output_dirs; do set -- "$@" -path "./$dir" -o; done
+    IFS=$saved_ifs
+    find . \( "$@" -name .git -o -name node_modules -o -name '.rch-stage-*' \) -prune -o \
+      -newer "$mark" \( -type f -o -type l \) -print0
   ) >"$list" 2>/dev/null; then
     new_files=E
     if disk_is_full; then new_files=F; fi
@@ -591,6 +690,7 @@ find_pgid
 start_watchdog
 install_bun_deps
 mark_start
+watch_before
 if [ "$path_mode" = same ]; then
   run_build_same "$@"
 else
@@ -599,6 +699,8 @@ else
 fi
 report_output_dirs
 list_new_files
+report_gone
+report_executables
 rm -f "$mark" "$mark.t" "$mark.ns" "$mark.go" ${empty_list:+"$empty_list"}
 printf '\036rch-exit-%s %s %s %s\n' "$nonce" "$status" "${states:--}" "$new_files" >&2
 # Hold the locks until rch has the artifacts: it closes stdin then (or dies, which closes it too).

@@ -89,7 +89,8 @@ describe("every consumer agrees with the registry", () => {
         const { kind, outputs } = FAMILIES[family].exec;
         expect({ word, family: plan.family }).toEqual({ word, family });
         expect(plan.kind.startsWith(kind.label)).toBe(true);
-        expect(plan.trackInTree).toBe(outputs.kind !== "cargo-target");
+        expect(plan.trackInTree).toBe(true); // cargo too: a Cargo.lock beside its target dir
+        expect(plan.sharesCopy).toBe(outputs.kind === "cargo-target");
         expect(plan.bunDir !== undefined).toBe(outputs.kind === "bun-package");
         expect(plan.outputDirs.length > 0).toBe(outputs.kind === "cargo-target");
       }

@@ -20,7 +20,8 @@ import { rustToolchainDir } from "../bed/preflight.ts";
 import { type Outcome, processes, type Running, run, signalPid, start } from "./proc.ts";
 import { REPO, rchBinary } from "./rchbin.ts";
 
-export type FixtureName = "cargo-ws" | "make-c" | "cmake-ninja" | "meson-c" | "bun-tests";
+/** "generated": an empty dir that the scenario's `populate` fills (a project written by the test). */
+export type FixtureName = "cargo-ws" | "make-c" | "cmake-ninja" | "meson-c" | "bun-tests" | "generated";
 
 const FIXTURES = join(REPO, "test", "fixtures");
 
@@ -30,6 +31,8 @@ export interface ScenarioOptions {
   fleet?: Fleet;
   /** Worker ids that are enabled (default: all of the fleet); the others get enabled = false. */
   workers?: string[];
+  /** Writes the project into each copy (after the fixture's files, before git and setup). */
+  populate?: (dir: string) => void;
   /** Make each copy a git repository (the project root is then the git root). */
   git?: boolean;
   /** Prepares each copy before any run, like an agent would have (cmake configure, bun install). */
@@ -49,6 +52,10 @@ export interface RunOptions {
 /** The project root is the cargo workspace / cwd; the fixture files named *.fxcase.js become
  * *.test.js only in the copies, so the repo's own `bun test` never picks them up. */
 function copyFixture(name: FixtureName, dst: string): void {
+  if (name === "generated") {
+    mkdirSync(dst, { recursive: true });
+    return;
+  }
   cpSync(join(FIXTURES, name), dst, { recursive: true });
   const rename = (dir: string): void => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
@@ -135,6 +142,7 @@ export class Scenario {
     for (const dir of [sc.rchDir, sc.localDir]) {
       copyFixture(opts.fixture, dir);
       writeFileSync(join(dir, sc.token), "scenario marker\n");
+      opts.populate?.(dir);
       if (opts.git)
         await sc.mustRun(dir, [
           "sh",

@@ -133,8 +133,20 @@ test("families: kinds, output dirs, target dirs outside the project", () => {
   expect(planFamily(["cargo", "+nightly", "--locked", "t", "-p", "x"], ctx)).toMatchObject({
     kind: "cargo test",
     outputDirs: [`${root}/target`],
-    trackInTree: false,
+    // What cargo writes beside its target dir (Cargo.lock) comes back; builds still share the copy.
+    trackInTree: true,
+    sharesCopy: true,
   });
+  expect(planFamily(["/usr/bin/make", "-j4"], ctx).sharesCopy).toBe(false);
+  // Cross builds: executables under target/<triple>/ are meant for another machine.
+  expect(
+    planFamily(["cargo", "build", "--target", "aarch64-unknown-linux-gnu", "--target=x.json"], ctx).crossDirs,
+  ).toEqual([`${root}/target/aarch64-unknown-linux-gnu`, `${root}/target/x`]);
+  expect(
+    planFamily(["cargo", "build"], { ...ctx, env: { CARGO_BUILD_TARGET: "riscv64gc-unknown-linux-gnu" } })
+      .crossDirs,
+  ).toEqual([`${root}/target/riscv64gc-unknown-linux-gnu`]);
+  expect(planFamily(["cargo", "build"], ctx).crossDirs).toBeUndefined();
   expect(planFamily(["cargo", "build", "--target-dir", "/tmp/t"], ctx).localReason).toContain(
     "outside the project",
   );

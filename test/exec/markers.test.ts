@@ -28,7 +28,7 @@ test("markers are stripped at any split; the build's stderr is kept byte for byt
     expect(r.out).toBe("warning: x\npartial line");
     expect(r.preamble).toBe("motd noise\n");
     expect(r.start).toEqual({ pgid: 4242, dir: "/home/w/p-1", physicalDir: "/real/w/p-1" });
-    expect(r.end).toEqual({ exitCode: 101, outputs: "cu", newFiles: true });
+    expect(r.end).toEqual({ exitCode: 101, outputs: "cu", newFiles: true, gone: [], executables: [] });
   }
 });
 
@@ -44,4 +44,23 @@ test("no start marker: everything is preamble, nothing is output", () => {
   expect(r.out).toBe("");
   expect(r.start).toBeUndefined();
   expect(r.preamble).toContain("Connection refused");
+});
+
+test("gone and exe notes before the end marker are parsed at any split, and never reach the output", () => {
+  const notes =
+    "\x1erch-gone-cafe0001 target/debug/deps/lib old.rlib\n" +
+    "\x1erch-exe-cafe0001 2 1 183 0 target/debug/app\n" +
+    "\x1erch-exe-cafe0001 garbage\n";
+  const text = `${START}late output\n${notes}more\n${END}`;
+  for (let i = 0; i <= text.length; i++) {
+    const r = demux([text.slice(0, i), text.slice(i)]);
+    expect(r.out).toBe("late output\nmore\n");
+    expect(r.end).toEqual({
+      exitCode: 101,
+      outputs: "cu",
+      newFiles: true,
+      gone: ["target/debug/deps/lib old.rlib"],
+      executables: [{ path: "target/debug/app", ident: [2, 1, 183, 0] }],
+    });
+  }
 });

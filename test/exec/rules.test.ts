@@ -27,7 +27,11 @@ test("rsync pattern semantics: names, anchors, dir-only, **, ***, include before
   expect(keep("target", "target", true)).toBe(false);
   expect(keep("crates/a/target", "target", true)).toBe(false); // unanchored dir pattern
   expect(keep("target", "target", false)).toBe(true); // a *file* named target is not a dir
-  expect(keep(".git/objects", "objects", true)).toBe(false);
+  // The objects dir itself stays (empty), so git can open the copy: only what is inside is left out.
+  expect(keep(".git/objects", "objects", true)).toBe(true);
+  expect(keep(".git/objects/pack", "pack", true)).toBe(false);
+  expect(keep(".git/objects/ab", "ab", true)).toBe(false);
+  expect(keep(".git/index", "index", false)).toBe(true);
   expect(keep(".git/refs", "refs", true)).toBe(true);
   expect(keep("x/libfoo.rlib", "libfoo.rlib", false)).toBe(false);
   expect(keep("x/keep.rlib", "keep.rlib", false)).toBe(true); // include wins: it comes first

@@ -202,7 +202,7 @@ describe.each(SHELLS)("run.sh under %s", (shell) => {
     expect(r.code).toBe(3);
     expect(r.stderr).toBe("to-stderr\n");
     expect(r.start).toEqual({ pgid: expect.any(Number), dir: home.copy, physicalDir: realpathSync(real) });
-    expect(r.end).toEqual({ exitCode: 3, outputs: "cum", newFiles: false });
+    expect(r.end).toEqual({ exitCode: 3, outputs: "cum", newFiles: false, gone: [], executables: [] });
     expect(besideCopy()).toEqual([]);
   });
 
@@ -212,7 +212,7 @@ describe.each(SHELLS)("run.sh under %s", (shell) => {
     run.send(header());
     const r = await run.done;
     expect(r.start?.pgid).toBe(run.pid);
-    expect(r.end).toEqual({ exitCode: 0, outputs: "", newFiles: false });
+    expect(r.end).toEqual({ exitCode: 0, outputs: "", newFiles: false, gone: [], executables: [] });
   });
 
   test("in-tree builds: the list names exactly the files the build created or changed", async () => {
@@ -232,7 +232,7 @@ describe.each(SHELLS)("run.sh under %s", (shell) => {
     const r = await runProgram(shell, home, argsFor(home, { trackInTree: true, argv: ["sh", "-c", build] }), [
       header(),
     ]);
-    expect(r.end).toEqual({ exitCode: 0, outputs: "", newFiles: true });
+    expect(r.end).toEqual({ exitCode: 0, outputs: "", newFiles: true, gone: [], executables: [] });
     const list = readFileSync(home.beside(`.rch-new-${NONCE}`), "utf8");
     expect(list.endsWith("\0")).toBe(true);
     expect(list.slice(0, -1).split("\0").sort()).toEqual([
@@ -246,11 +246,89 @@ describe.each(SHELLS)("run.sh under %s", (shell) => {
     expect(lstatSync(join(home.copy, "link")).isSymbolicLink()).toBe(true);
   });
 
+  test("output dirs stay out of the in-tree list: a cargo build lists only what it writes beside them", async () => {
+    home = new Home();
+    mkdirSync(join(home.copy, "target", "debug"), { recursive: true });
+    const build =
+      "echo lock > Cargo.lock && echo o > target/debug/app.d && mkdir -p sub/target && echo s > sub/target/x";
+    const r = await runProgram(
+      shell,
+      home,
+      argsFor(home, { trackInTree: true, outputDirs: ["target"], argv: ["sh", "-c", build] }),
+      [header()],
+    );
+    expect(r.end).toMatchObject({ exitCode: 0, outputs: "c", newFiles: true, gone: [] });
+    const list = readFileSync(home.beside(`.rch-new-${NONCE}`), "utf8")
+      .slice(0, -1)
+      .split("\0")
+      .sort();
+    // Only the output dir at the root is pulled whole; a dir of that name elsewhere is in-tree.
+    expect(list).toEqual(["./Cargo.lock", "./sub/target/x"]);
+  });
+
+  test("gone notes: what the build deleted in output dirs and build dirs, not incremental caches", async () => {
+    home = new Home();
+    const files = [
+      "target/debug/deps/libold.rlib",
+      "target/debug/deps/libkept.rlib",
+      "target/debug/incremental/s-1/dep-graph.bin",
+      "target/debug/.fingerprint/w/output-lib-w",
+      "build/stale.o",
+      "build/kept.o",
+      "src/gone.c",
+    ];
+    for (const f of files) {
+      mkdirSync(join(home.copy, f, ".."), { recursive: true });
+      writeFileSync(join(home.copy, f), "x\n");
+    }
+    const build =
+      "rm target/debug/deps/libold.rlib target/debug/.fingerprint/w/output-lib-w build/stale.o src/gone.c && " +
+      "rm -r target/debug/incremental/s-1 && echo n > target/debug/deps/libnew.rlib";
+    const r = await runProgram(
+      shell,
+      home,
+      argsFor(home, { outputDirs: ["target"], fixDirs: ["build"], argv: ["sh", "-c", build] }),
+      [header()],
+    );
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe("");
+    expect(r.end?.gone.sort()).toEqual([
+      "build/stale.o",
+      "target/debug/.fingerprint/w/output-lib-w",
+      "target/debug/deps/libold.rlib",
+    ]);
+    expect(besideCopy()).toEqual([]);
+  });
+
+  test("exe notes: the ELF header bytes of each executable written in an output dir", async () => {
+    home = new Home();
+    mkdirSync(join(home.copy, "target"), { recursive: true });
+    // A 64-bit little-endian AArch64 header (e_machine 183 = 0xb7), padded to 20 bytes.
+    const elf =
+      "printf '\\177ELF\\002\\001\\001\\000\\000\\000\\000\\000\\000\\000\\000\\000\\002\\000\\267\\000'";
+    const build = [
+      `${elf} > target/arm && chmod +x target/arm`,
+      `${elf} > target/notexec`, // not executable: not reported
+      "printf '#!/bin/sh\\n' > target/script && chmod +x target/script", // not ELF
+      `mkdir -p target/debug/incremental && ${elf} > target/debug/incremental/x && chmod +x target/debug/incremental/x`,
+      `${elf} > intree && chmod +x intree`, // in-tree files are judged by rch from the staging dir
+    ].join(" && ");
+    const r = await runProgram(
+      shell,
+      home,
+      argsFor(home, { trackInTree: true, outputDirs: ["target"], argv: ["sh", "-c", build] }),
+      [header()],
+    );
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe("");
+    expect(r.end?.executables).toEqual([{ path: "target/arm", ident: [2, 1, 183, 0] }]);
+  });
+
   test("in-tree builds that change nothing: no list is left", async () => {
     home = new Home();
     writeFileSync(join(home.copy, "a.c"), "int a;\n");
     const r = await runProgram(shell, home, argsFor(home, { trackInTree: true, argv: ["true"] }), [header()]);
-    expect(r.end).toEqual({ exitCode: 0, outputs: "", newFiles: false });
+    expect(r.end).toEqual({ exitCode: 0, outputs: "", newFiles: false, gone: [], executables: [] });
     expect(besideCopy()).toEqual([]);
   });
 
