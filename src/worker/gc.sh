@@ -320,16 +320,15 @@ while [ "$i" -lt "$count" ]; do
 done
 usage0=$usage
 
-# What an interrupted GC left in the trash goes first: it is in nobody's way.
+# What an interrupted GC left in the trash goes first: it is in nobody's way. Whatever its size:
+# a GC killed inside rm -rf can leave a tree of empty dirs, which du counts as 0 kB on tmpfs.
 freed_total=$trash_kb
-if [ "$trash_kb" -gt 0 ]; then
-  if [ "$mode" = run ]; then
-    for entry in .rch/trash/* .rch/trash/.[!.]*; do
-      [ -e "$entry" ] && remove_tree "$entry"
-    done
-  fi
-  freed_space "$trash_kb"
+if [ "$mode" = run ]; then
+  for entry in .rch/trash/* .rch/trash/.[!.]*; do
+    if [ -e "$entry" ] || [ -L "$entry" ]; then remove_tree "$entry"; fi
+  done
 fi
+[ "$trash_kb" -eq 0 ] || freed_space "$trash_kb"
 
 recent() {
   get use "$1"
@@ -415,7 +414,7 @@ while [ "$i" -lt "$count" ] && [ "$have_flock" = yes ] && ! enough; do
       set_ why "$i" failed
       continue
     fi
-    rm -f -- ".rch/stamps/$c" "$c.rch-bun.log" "$c".rch-new-* "$c".rch-mark-*
+    rm -f -- ".rch/stamps/$c" "$c.rch-bun.log" "$c.rch-rerooted" "$c".rch-new-* "$c".rch-mark-*
     unlock_copy
     remove_tree ".rch/trash/$c.$$"
   fi

@@ -95,6 +95,7 @@ class Scratch {
       );
     }
     writeFileSync(`${dir}.rch-sync`, "sync-id\n");
+    writeFileSync(`${dir}.rch-rerooted`, ""); // a mapped build re-rooted its build dirs
     const t = NOW - s.ago;
     if (s.stamp !== false) {
       const stamp = join(this.root, ".rch", "stamps", name);
@@ -248,6 +249,9 @@ describe.each(SHELLS)("gc.sh under %s", (shell) => {
     // The copy's own sync stamp goes with it: a copy made again is never taken for synced.
     expect(existsSync(join(s.root, `${names[0]}.rch-sync`))).toBe(false);
     expect(existsSync(join(s.root, `${names[2]}.rch-sync`))).toBe(true);
+    // So does its re-rooting mark: a copy made again is re-rooted by its first mapped build.
+    expect(existsSync(join(s.root, `${names[0]}.rch-rerooted`))).toBe(false);
+    expect(existsSync(join(s.root, `${names[2]}.rch-rerooted`))).toBe(true);
     const census = readFileSync(join(rch, "census"), "utf8").trimEnd().split("\n");
     expect(census.map((l) => l.split(" ")[0])).toEqual(names.slice(2));
     for (const line of census) {
@@ -400,6 +404,17 @@ describe.each(SHELLS)("gc.sh under %s", (shell) => {
     expect(s.copies()).toEqual(["k-000000000001"]);
   });
 
+  test("a trash entry of empty dirs only (0 kB on tmpfs: a GC killed inside rm -rf) is emptied too", async () => {
+    scratch = new Scratch();
+    const s = scratch;
+    await s.mount(4096);
+    const left = join(s.root, ".rch", "trash", "gone-00000000000a.4243");
+    mkdirSync(join(left, "target", "debug", "deps"), { recursive: true });
+    const done = await gc(shell, s, "run", { maxDiskKb: 10_000 });
+    expect(done.trashKb).toBe(0);
+    expect(readdirSync(join(s.root, ".rch", "trash"))).toEqual([]);
+  });
+
   test("one GC at a time: a run finding gc.lock held does nothing and says busy", async () => {
     scratch = new Scratch();
     const s = scratch;
@@ -500,7 +515,9 @@ describe.each(SHELLS)("heartbeat.sh under %s", (shell) => {
     const df = (await run(["df", "-Pk", s.root], { ...SYS, timeoutMs: 5000 })).stdout
       .split("\n")[1]!
       .split(/\s+/);
-    expect(r.stdout).toBe(`disk ${df[3]} ${df[1]}\nflock yes\nsamepath yes\n`);
+    expect(r.stdout).toMatch(
+      new RegExp(`^disk ${df[3]} ${df[1]}\nflock yes\nsamepath yes\ntoolchains \\d+-\\d+\\n$`),
+    );
     expect(Number(df[1])).toBe(4096);
   });
 
@@ -512,7 +529,7 @@ describe.each(SHELLS)("heartbeat.sh under %s", (shell) => {
       timeoutMs: 10_000,
     });
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/\nsamepath no\n$/);
+    expect(r.stdout).toMatch(/\nsamepath no\ntoolchains \d+-\d+\n$/);
   });
 
   test("creates a missing remote_root (relative to HOME, or absolute) as the first build would", async () => {
@@ -520,7 +537,7 @@ describe.each(SHELLS)("heartbeat.sh under %s", (shell) => {
     const s = scratch;
     const r = await beat(s, "deep/er/root");
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^disk \d+ \d+\nflock yes\nsamepath yes\n$/);
+    expect(r.stdout).toMatch(/^disk \d+ \d+\nflock yes\nsamepath yes\ntoolchains \d+-\d+\n$/);
     expect(existsSync(join(s.home, "deep", "er", "root"))).toBe(true);
     const abs = join(s.home, "abs root");
     expect((await beat(s, abs)).code).toBe(0);
@@ -531,11 +548,13 @@ describe.each(SHELLS)("heartbeat.sh under %s", (shell) => {
     scratch = new Scratch();
     const s = scratch;
     const path = pathWithoutFlock(s);
-    expect((await beat(s, "root", path)).stdout).toMatch(/^disk \d+ \d+\nflock no\nsamepath no\n$/);
+    expect((await beat(s, "root", path)).stdout).toMatch(
+      /^disk \d+ \d+\nflock no\nsamepath no\ntoolchains \S+\n$/,
+    );
     const empty = join(s.home, "empty");
     mkdirSync(empty);
     const r = await beat(s, "root", empty);
     expect(r.code).toBe(0);
-    expect(r.stdout).toBe("flock no\nsamepath no\n");
+    expect(r.stdout).toMatch(/^flock no\nsamepath no\ntoolchains \S+\n$/);
   });
 });
