@@ -65,6 +65,20 @@ function isRustupProxy(path: string): boolean {
   return base === "rustup" || base.startsWith("rustup-init");
 }
 
+/** A toolchain dir's two programs (what `rch toolchain sync` verifies a copy by). */
+export function toolchainBins(dir: string): { rustc: string; cargo: string } {
+  return { rustc: join(dir, "bin", "rustc"), cargo: join(dir, "bin", "cargo") };
+}
+
+/** The toolchain a plain `cargo` (or `cargo +NAME`) would use in `cwd`. */
+export function localCargoToolchain(
+  cwd: string,
+  env: Record<string, string | undefined>,
+  name?: string,
+): Promise<LocalRustResult> {
+  return localRustToolchain(cwd, env, ["cargo", ...(name ? [`+${name}`] : [])]);
+}
+
 async function identityOfDir(dir: string): Promise<RustIdentity | undefined> {
   const rustc = realpathOr(join(dir, "bin", "rustc"));
   const out = await identityOf("rustc", rustc, () => toolOutput([rustc, "-vV"]));

@@ -45,3 +45,20 @@ export function resolveCompiler(
   }
   return undefined;
 }
+
+const COMPILERS = new Set(["cc", "gcc", "g++", "c++", "clang", "clang++"]);
+
+/** The identity here of the tool a worker reported by `name` (toolchains.sh's tools half), in
+ * the same words: a compiler's through resolveCompiler, bun's `--revision`, others' `--version`. */
+export function toolIdentity(
+  name: string,
+  env: Record<string, string | undefined>,
+  cwd: string,
+): Promise<string | undefined> {
+  const compiler = COMPILERS.has(name);
+  const path = compiler ? resolveCompiler(name, env, cwd) : whichCommand(name, env, cwd);
+  if (!path) return Promise.resolve(undefined);
+  return compiler
+    ? compilerIdentity(path)
+    : versionIdentity(path, name === "bun" ? "--revision" : "--version");
+}

@@ -3,9 +3,8 @@
 // (src/toolchain/rust.ts, rustup's override order read from files), plus what a copy must print
 // to count as the same compiler (`rustc -vV`, `cargo -V` of that dir) and this machine's
 // `uname -sm`. Costs two or three process starts (~60 ms): for the CLI command only.
-import { join } from "node:path";
 import { run } from "../ssh/proc.ts";
-import { localRustToolchain, rchToolchainName } from "../toolchain/rust.ts";
+import { localCargoToolchain, rchToolchainName, toolchainBins } from "../toolchain/rust.ts";
 
 export interface LocalRust {
   /** rust-<release>-<9 hex of the commit>-<host>: the same compiler has the same name anywhere. */
@@ -26,8 +25,7 @@ const DEADLINE_MS = 30_000;
 
 /** `toolchain`: a rustup toolchain name (`nightly`, `1.95.0`), as `cargo +NAME` would take it. */
 export async function localRust(cwd: string, toolchain?: string, env = process.env): Promise<LocalRust> {
-  const argv = ["cargo", ...(toolchain ? [`+${toolchain}`] : [])];
-  const found = await localRustToolchain(cwd, env, argv);
+  const found = await localCargoToolchain(cwd, env, toolchain);
   if (!found.ok) throw new LocalRustError(found.reason);
   const { dir, identity } = found.toolchain;
   if (!/^[0-9a-f]{9,}$/.test(identity.commitHash)) {
@@ -40,8 +38,8 @@ export async function localRust(cwd: string, toolchain?: string, env = process.e
     return r.stdout;
   };
   const [verbose, cargo, os] = await Promise.all([
-    ask([join(dir, "bin", "rustc"), "-vV"]),
-    ask([join(dir, "bin", "cargo"), "-V"]),
+    ask([toolchainBins(dir).rustc, "-vV"]),
+    ask([toolchainBins(dir).cargo, "-V"]),
     ask(["uname", "-sm"]),
   ]);
   return { name: rchToolchainName(identity), dir, host: identity.host, verbose, cargo, os: os.trim() };

@@ -3,9 +3,8 @@
 // in this dir, would be matched against: src/protocol/toolchains.ts).
 import pc from "picocolors";
 import { localPlatform } from "../../toolchain/need.ts";
-import { localRustToolchain, rustIdentityKey } from "../../toolchain/rust.ts";
-import { compilerIdentity, resolveCompiler, versionIdentity } from "../../toolchain/tools.ts";
-import { whichCommand } from "../../toolchain/which.ts";
+import { localCargoToolchain, rustIdentityKey } from "../../toolchain/rust.ts";
+import { toolIdentity } from "../../toolchain/tools.ts";
 
 export interface WorkerToolchainsView {
   platform: string;
@@ -18,25 +17,18 @@ export interface LocalToolchains {
   platform: string;
   rust?: string;
   /** Identity of each tool by name here, asked lazily (cached under the binary's stat). */
-  tool(name: string, compiler: boolean): Promise<string | undefined>;
+  tool(name: string): Promise<string | undefined>;
 }
 
 export async function localToolchains(cwd: string, env: NodeJS.ProcessEnv): Promise<LocalToolchains> {
-  const r = await localRustToolchain(cwd, env, ["cargo"]);
+  const r = await localCargoToolchain(cwd, env);
   return {
     platform: localPlatform(),
     ...(r.ok ? { rust: rustIdentityKey(r.toolchain.identity) } : {}),
-    async tool(name, compiler) {
-      const path = compiler ? resolveCompiler(name, env, cwd) : whichCommand(name, env, cwd);
-      if (!path) return undefined;
-      return compiler
-        ? compilerIdentity(path)
-        : versionIdentity(path, name === "bun" ? "--revision" : "--version");
-    },
+    tool: (name) => toolIdentity(name, env, cwd),
   };
 }
 
-const COMPILERS = new Set(["cc", "gcc", "g++", "c++", "clang", "clang++"]);
 const mark = (same: boolean) => (same ? pc.green("✓") : pc.dim("·"));
 
 /** `w1: Linux x86_64 ✓ · rustc ✓ 1.95.0 (path), · 1.97.0-nightly (rustup nightly-…) · gcc ✓ 12.2.0 …` */
@@ -52,7 +44,7 @@ export async function toolchainLine(
   );
   parts.push(`rustc ${rust.join(", ") || "none"}`);
   for (const t of have.tools) {
-    const here = await local.tool(t.name, COMPILERS.has(t.name));
+    const here = await local.tool(t.name);
     const version = /\d+\.\d+(\.\d+)?/.exec(t.key)?.[0] ?? t.key;
     parts.push(`${t.name} ${mark(here === t.key)} ${version}`);
   }
