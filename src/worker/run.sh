@@ -256,8 +256,10 @@ enter_cwd() {
 
 # A build dir configured on rch's machine names the local root in its text files (CMakeCache.txt,
 # build.ninja...). In mapped mode, after each sync those occurrences are re-rooted at the copy (and
-# <copy>.rch-rerooted says so; a copy without it, last built in same-path mode, is re-rooted too). In same-path mode the local paths are already right: nothing is
-# rewritten, except a copy a mapped build re-rooted, which is put back at the local root once.
+# <copy>.rch-rerooted says so; a copy without it, last built in same-path mode, is re-rooted too).
+# In same-path mode the local paths are already right: nothing is rewritten, except a copy a
+# mapped build re-rooted, which is put back at the local root once. GC removes the mark with the
+# copy (gc.sh).
 reroot_build_dirs() {
   [ -n "$fix_dirs" ] || return 0
   if [ "$path_mode" = same ]; then
