@@ -6,7 +6,7 @@
 import type { WorkerConfig } from "../config/schema.ts";
 import { formatKb, gbToKb } from "../config/units.ts";
 import type { CircuitState } from "./status.ts";
-import { type ToolchainNeed, toolchainMismatch, type WorkerToolchains } from "./toolchains.ts";
+import { type ToolchainNeed, toolchainMismatch, toolWords, type WorkerToolchains } from "./toolchains.ts";
 
 /** What the request allows (environment switches of the `rch exec` that asks). */
 export interface Constraints {
@@ -33,6 +33,8 @@ export interface Candidate {
   toolchains?: WorkerToolchains | undefined;
   /** The last heartbeat's verdict: a failing worker is not waited for (its probe cannot come). */
   health?: string;
+  /** Why its last heartbeat failed, in the words of rch's ssh failures ("worker host key changed"). */
+  lastError?: string;
 }
 
 /** What the daemon knows at the moment of the request, beyond each worker's own state. */
@@ -64,7 +66,8 @@ export function ineligible(w: Candidate, req: Constraints, rt?: Runtime): string
   if (req.tags) for (const t of req.tags) if (!c.tags.includes(t)) return `lacks tag ${t}`;
   if (req.toolchain) {
     const tc = w.toolchains;
-    if (!tc && w.health === "failing") return "is unreachable (its heartbeat failed)";
+    if (!tc && w.health === "failing")
+      return `is unreachable (its heartbeat failed${w.lastError ? `: ${w.lastError}` : ""})`;
     if (!tc || (!tc.error && !tc.toolsKnown && req.toolchain.tools?.length)) return TOOLCHAINS_PENDING;
     const why = toolchainMismatch(tc, req.toolchain);
     if (why) return why;
@@ -101,6 +104,11 @@ export function noEligibleReason(workers: readonly Candidate[], req: Constraints
   const rust = req.toolchain?.rust;
   if (rust && reasons.some((r) => / has (rustc|no rustc)/.test(r))) {
     return `no worker has rustc ${rust.label}; ${reasons.join("; ")}`;
+  }
+  for (const t of req.toolchain?.tools ?? []) {
+    const words = toolWords(t.tool, t.label);
+    if (reasons.some((r) => r.includes(` has no ${t.tool}`) || r.includes(` has ${t.tool} `)))
+      return `no worker has ${words}; ${reasons.join("; ")}`;
   }
   return `no eligible worker (${reasons.join("; ") || "none allowed"})`;
 }

@@ -29,7 +29,8 @@ test(`${ROUNDS} builds raced by GC: 0 wrong results, 0 removals of a copy in use
   writeFileSync(
     join(sc.cfgDir, "config.toml"),
     "[compilation]\nmin_local_time_ms = 0\nremote_speedup_threshold = 0\n" +
-      "[gc]\nauto = false\nkeep_recent_h = 0\ngc_headroom_gb = 0\ncritical_free_gb = 0\n",
+      // new_copy_reserve_gb = 0: the 64 MB disk could never admit a new copy's default 2 GB.
+      "[gc]\nauto = false\nkeep_recent_h = 0\ngc_headroom_gb = 0\ncritical_free_gb = 0\nnew_copy_reserve_gb = 0\n",
   );
   const local = await sc.local(["make", "-B"]);
   const rch = await rchBinary();
