@@ -13,6 +13,9 @@ const toolNeed = v.object({ tool: word, key: word, label: word });
 export const toolchainNeed = v.object({
   /** `uname -sm` here: a worker of another OS/arch builds executables that cannot run here. */
   platform: word,
+  /** This machine's C library, in toolchains.sh's words (`glibc 2.36`, `musl`): filled in by the
+   * daemon, which runs here too and knows it without a process (src/daemon/libc.ts). */
+  libc: v.optional(word),
   /** The Rust compiler's identity (rustIdentityKey) and how to name it in a reason line. */
   rust: v.optional(v.object({ key: word, label: word })),
   tools: v.optional(v.pipe(v.array(toolNeed), v.maxLength(64))),
@@ -67,6 +70,8 @@ function shortVersion(r: WorkerRust): string {
 export function toolchainMismatch(have: WorkerToolchains, need: ToolchainNeed): string | undefined {
   if (have.error) return `has unknown toolchains (${have.error})`;
   if (have.platform !== need.platform) return `is ${have.platform}, this machine is ${need.platform}`;
+  const libc = need.libc === undefined ? undefined : libcMismatch(have.libc, need.libc);
+  if (libc) return libc;
   if (need.rust && !matchingRust(have, need.rust.key)) {
     const versions = [...new Set(have.rust.map(shortVersion))];
     return versions.length ? `has rustc ${versions.join(", ")}` : "has no rustc";
@@ -74,7 +79,7 @@ export function toolchainMismatch(have: WorkerToolchains, need: ToolchainNeed): 
   for (const t of need.tools ?? []) {
     const found = have.tools.find((h) => h.name === t.tool || h.path === t.tool);
     if (!found) return `has no ${t.tool}`;
-    if (found.key !== t.key) return `has ${t.tool} ${found.key.split("|")[0]}`;
+    if (found.key !== t.key) return `has ${toolWords(t.tool, found.key.split("|")[0] ?? "")}`;
   }
   return undefined;
 }
@@ -90,4 +95,31 @@ export function pinEnv(have: WorkerToolchains, need: ToolchainNeed): [string, st
   // on PATH gives the build its real cargo, which runs the rustc beside it on PATH — no proxy.
   if (r?.kind === "rch") pin.push(["PATH", `${r.dir}/bin:${have.path}`]);
   return pin;
+}
+
+/** `gcc (Debian 12.2.0-14) 12.2.0` for gcc's version line, which names the tool already;
+ * `cmake cmake version 3.25.1` would say it twice, so a line that starts with the tool's name is
+ * given alone, any other after the name. */
+export function toolWords(tool: string, line: string): string {
+  const name = tool.split("/").pop() ?? tool;
+  return line.startsWith(`${name} `) ? line : `${tool} ${line}`;
+}
+
+const glibcVersion = (libc: string) => /^glibc (\d+)\.(\d+)/.exec(libc)?.slice(1).map(Number);
+
+/**
+ * What the build links against must run here: the same C library, and for glibc a version no
+ * newer than this machine's (symbols are versioned: an executable linked against glibc 2.38 asks
+ * for symbols 2.36 lacks; one linked against 2.31 runs on 2.36). A worker whose libc is unknown
+ * (`-`) takes no build that needs a toolchain.
+ */
+export function libcMismatch(have: string, here: string): string | undefined {
+  if (have === here) return undefined;
+  if (have === "-") return "has a C library rch cannot identify";
+  const [w, l] = [glibcVersion(have), glibcVersion(here)];
+  if (!w || !l) return `has ${have}, this machine has ${here}`;
+  const newer = w[0]! > l[0]! || (w[0] === l[0] && w[1]! > l[1]!);
+  return newer
+    ? `has ${have}, newer than this machine's ${here} (what it links may not run here)`
+    : undefined;
 }

@@ -68,7 +68,7 @@ describe("toolchain eligibility", () => {
     expect(ineligible(w, { toolchain: need("gcc", GCC) })).toBeUndefined();
     expect(ineligible(w, { toolchain: need("/usr/bin/gcc", GCC) })).toBeUndefined();
     expect(ineligible(w, { toolchain: need("gcc", "gcc (Ubuntu 12.3.0) 12.3.0|x86_64-linux-gnu") })).toBe(
-      "has gcc gcc (Debian 12.2.0-14+deb12u1) 12.2.0",
+      "has gcc (Debian 12.2.0-14+deb12u1) 12.2.0",
     );
     expect(ineligible(w, { toolchain: need("clang", "x") })).toBe("has no clang");
   });
@@ -84,6 +84,52 @@ describe("toolchain eligibility", () => {
     expect(
       ineligible(half, { toolchain: { platform: "Linux x86_64", rust: { key: STABLE, label: "" } } }),
     ).toBeUndefined();
+  });
+
+  test("C: no worker with this gcc — the line leads with this machine's, then what each has", () => {
+    const old = worker(
+      "w1",
+      have({
+        tools: [{ name: "gcc", path: "/usr/bin/gcc", key: "gcc (Debian 11.3.0-12) 11.3.0|x86_64-linux-gnu" }],
+      }),
+    );
+    const need: ToolchainNeed = {
+      platform: "Linux x86_64",
+      tools: [{ tool: "gcc", key: GCC, label: GCC.split("|")[0]! }],
+    };
+    expect(noEligibleReason([old], { toolchain: need })).toBe(
+      "no worker has gcc (Debian 12.2.0-14+deb12u1) 12.2.0; w1 has gcc (Debian 11.3.0-12) 11.3.0",
+    );
+  });
+
+  test("libc: the same C library; glibc no newer than this machine's; unknown takes nothing", () => {
+    const need = (libc: string): ToolchainNeed => ({ platform: "Linux x86_64", libc });
+    const on = (libc: string) => worker("w1", have({ libc }));
+    expect(ineligible(on("glibc 2.36"), { toolchain: need("glibc 2.36") })).toBeUndefined();
+    expect(ineligible(on("glibc 2.31"), { toolchain: need("glibc 2.36") })).toBeUndefined();
+    expect(ineligible(on("glibc 2.38"), { toolchain: need("glibc 2.36") })).toBe(
+      "has glibc 2.38, newer than this machine's glibc 2.36 (what it links may not run here)",
+    );
+    expect(ineligible(on("glibc 3.1"), { toolchain: need("glibc 2.36") })).toMatch(/^has glibc 3\.1, newer/);
+    expect(ineligible(on("musl"), { toolchain: need("glibc 2.36") })).toBe(
+      "has musl, this machine has glibc 2.36",
+    );
+    expect(ineligible(on("musl"), { toolchain: need("musl") })).toBeUndefined();
+    expect(ineligible(on("-"), { toolchain: need("glibc 2.36") })).toBe(
+      "has a C library rch cannot identify",
+    );
+    // A need without libc (an older client's, or this machine's unknown): any libc.
+    expect(ineligible(on("musl"), { toolchain: { platform: "Linux x86_64" } })).toBeUndefined();
+  });
+
+  test("not probed and its heartbeat failed: not waited for, and the reason is the heartbeat's", () => {
+    const down = { ...worker("w1"), health: "failing", lastError: "worker host key changed" };
+    expect(ineligible(down, { toolchain: nightlyNeed })).toBe(
+      "is unreachable (its heartbeat failed: worker host key changed)",
+    );
+    expect(noEligibleReason([down], { toolchain: nightlyNeed })).toContain(
+      "w1 is unreachable (its heartbeat failed: worker host key changed)",
+    );
   });
 
   test("the pin: nothing for PATH's rustc, RUSTUP_TOOLCHAIN for rustup, PATH for an rch-synced dir", () => {

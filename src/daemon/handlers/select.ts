@@ -2,6 +2,7 @@
 import type { RequestOf } from "../../protocol/requests.ts";
 import type { Response } from "../../protocol/responses.ts";
 import type { Conn, DaemonContext } from "../context.ts";
+import { localLibc } from "../libc.ts";
 import type { SelectResult } from "../scheduler.ts";
 
 export function select(
@@ -30,7 +31,7 @@ export function select(
       waitedMs: r.waitedMs,
     };
   };
-  const r = ctx.scheduler.select(req.job, waitMs, conn.id, req.dedup, req.retry);
+  const r = ctx.scheduler.select(withLibc(req.job), waitMs, conn.id, req.dedup, req.retry);
   // Usually answered on the spot; only a wait for a free slot goes through a promise.
   return r instanceof Promise ? r.then(answer) : answer(r);
 }
@@ -39,4 +40,11 @@ export function select(
 function samePathOf(ctx: DaemonContext, id: string): { samePath?: boolean } {
   const s = ctx.fleet.get(id)?.samePath;
   return s === undefined ? {} : { samePath: s };
+}
+
+/** A build that needs a toolchain needs this machine's C library too (protocol/toolchains.ts). */
+function withLibc(job: RequestOf<"select">["job"]): RequestOf<"select">["job"] {
+  const libc = localLibc();
+  if (!job.toolchain || job.toolchain.libc !== undefined || libc === undefined) return job;
+  return { ...job, toolchain: { ...job.toolchain, libc } };
 }
