@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs what rch's tests, demo and benchmarks need on a fresh Debian machine (run as root):
 # OpenSSH server/client and rsync/zstd for the loopback worker bed, cmake/ninja/meson/make/gcc and
-# autoconf/automake (about 10 s to install) for the sample projects, shellcheck for the worker-side
+# autoconf/automake (about 10 s to install) for the sample projects, gcc-11 (a second real C
+# compiler for toolchain matching, 18 MB, about 18 s), shellcheck for the worker-side
 # sh programs (src/worker), and the npm packages (Bun itself comes from npm). Idempotent and quiet.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(openssh-server openssh-client rsync zstd hyperfine cmake ninja-build meson make gcc g++ autoconf automake git procps iproute2 util-linux shellcheck)
+packages=(openssh-server openssh-client rsync zstd hyperfine cmake ninja-build meson make gcc g++ gcc-11 autoconf automake git procps iproute2 util-linux shellcheck)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

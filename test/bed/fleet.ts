@@ -17,7 +17,7 @@ import { killAll, must, pidStartTime } from "./proc.ts";
 import { launchSshd, PortInUseError, type SshdSpec, writeHostKey, writeSshdConfig } from "./sshd.ts";
 import { createUser, freePort, mountTmpfs, mountTmpfsAs, passwd } from "./system.ts";
 import { type Owner, reapStale, SCRATCH_PARENT, teardown, userPrefix } from "./teardown.ts";
-import { provisionToolchains, rustupHome, sessionPath, systemPathWithout } from "./toolchains.ts";
+import { otherCc, provisionToolchains, rustupHome, sessionPath, systemPathWithout } from "./toolchains.ts";
 import type { BedWorker, Fleet, FleetOptions, Toolchain, WorkerSpec } from "./types.ts";
 
 export type { BedWorker, Fleet, FleetOptions, Toolchain, WorkerSpec };
@@ -125,6 +125,10 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
         const bin = rustupHome(home, join(fs, "tc"), spec.rustup, (p) => lchownSync(p, uid, uid));
         dirs = { ...toolDirs, rust: bin };
       }
+      let sessions = spec.withoutCommands?.length
+        ? sessionPath(dirs, tools, systemPathWithout(join(fs, "tc", `bin-${wid}`), spec.withoutCommands))
+        : sessionPath(dirs, tools);
+      if (spec.cc) sessions = `${otherCc(join(fs, "tc", `cc-${wid}`), spec.cc)}:${sessions}`;
       const s: SshdSpec = {
         user,
         uid,
@@ -132,9 +136,7 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
         port: 0,
         configDir,
         logFile: join(dir, "logs", `${user}.sshd.log`),
-        sessionPath: spec.withoutCommands?.length
-          ? sessionPath(dirs, tools, systemPathWithout(join(fs, "tc", `bin-${wid}`), spec.withoutCommands))
-          : sessionPath(dirs, tools),
+        sessionPath: sessions,
         cpus: spec.cpus,
         detached: opts.persistent ?? false,
         ...(spec.noNamespaces ? { noNamespaces: true } : {}),

@@ -98,3 +98,13 @@ export function rustupHome(
   for (const p of [rh, tcs, join(rh, "settings.toml"), join(home, ".cargo"), bin]) chown(p);
   return bin;
 }
+
+/** A dir whose `cc` and `gcc` are another real compiler (`/usr/bin/<name>`), for the front of a
+ * worker's PATH. */
+export function otherCc(dir: string, name: string): string {
+  const real = join("/usr/bin", name);
+  if (!existsSync(real)) throw new Error(`test bed: ${real} is missing (scripts/setup.sh installs it)`);
+  mkdirSync(dir, { recursive: true, mode: 0o755 });
+  for (const n of ["cc", "gcc"]) symlinkSync(real, join(dir, n));
+  return dir;
+}

@@ -55,6 +55,9 @@ export interface WorkerSpec {
    * the machine's), settings.toml with the first as default, and the real `rustup` as
    * `~/.cargo/bin/{rustup,cargo,rustc}` first on PATH. */
   rustup?: ("stable" | "nightly")[];
+  /** Another real C compiler as its `cc` and `gcc`: Debian's gcc-11 (scripts/setup.sh installs it)
+   * first on its PATH, where everyone else's is the machine's gcc 12. */
+  cc?: "gcc-11";
 }
 
 export interface FleetOptions {

@@ -112,6 +112,19 @@ describe("CMake + Ninja with -g (configured locally)", () => {
     expect(await explain(sc, "build")).toEqual([]);
     expect(await debugPaths(join(sc.rchDir, "build", "hello"))).toContain(sc.rchDir);
   });
+
+  test("a change built locally, then rch on the worker holding the copy: no work to do there", async () => {
+    const main = join(sc.rchDir, "src", "main.c");
+    writeFileSync(main, `${readFileSync(main, "utf8")}\n/* built here */\n`);
+    const local = await sc.local(["ninja", "-C", "build"], {}, sc.rchDir);
+    expect(local.code).toBe(0);
+    expect(local.stdout).toContain("main.c.o");
+    const w1 = await sc.rch(["ninja", "-C", "build"], on("w1"));
+    expect(w1.code).toBe(0);
+    expectRanRemotely(sc, w1, []);
+    expect(w1.stdout).toEndWith("\nninja: no work to do.\n");
+    expect(await explain(sc, "build")).toEqual([]);
+  });
 });
 
 /** A fresh CMake+Ninja project configured here, never built: its build dir holds no
@@ -204,6 +217,16 @@ describe("Meson (configured locally)", () => {
     expect((await sc.local(["ninja", "-C", "build"], {}, sc.rchDir)).stdout).toEndWith(
       "\nninja: no work to do.\n",
     );
+  });
+
+  test("a change built locally, then rch on the worker holding the copy: no work to do there", async () => {
+    const src = join(sc.rchDir, "src", "main.c");
+    writeFileSync(src, `${readFileSync(src, "utf8")}\n/* built here */\n`);
+    expect((await sc.local(["meson", "compile", "-C", "build"], {}, sc.rchDir)).code).toBe(0);
+    const w2 = await sc.rch(["meson", "compile", "-C", "build"], on("w2"));
+    expect(w2.code).toBe(0);
+    expectRanRemotely(sc, w2, []);
+    expect(w2.stdout).toContain("ninja: no work to do.");
   });
 });
 

@@ -3,9 +3,10 @@
 // RUSTUP_TOOLCHAIN and rust-toolchain.toml as rustup chooses — is pinned to it there (the returned
 // target/.rustc_info.json holds the rustc -vV cargo ran on the worker), and runs here with one
 // line naming both versions when no worker has it. A toolchain added on a worker is noticed by the
-// running daemon.
+// running daemon, and `rch toolchain sync` makes a worker that lacked it eligible. C compiles go
+// only to a worker whose gcc is this machine's (a real gcc-11 worker beside gcc 12).
 import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { expectFellBack, fallbackReason, Scenario, useFleet } from "./harness.ts";
 import { rchBinary } from "./rchbin.ts";
@@ -15,6 +16,7 @@ const bed = useFleet([
   { id: "st" }, // PATH: the machine's stable 1.95.0
   { id: "ni", rust: "nightly" }, // PATH: the machine's nightly 1.97.0
   { id: "ru", rustup: ["stable", "nightly"] }, // a rustup home with both; default stable
+  { id: "g11", cc: "gcc-11" }, // cc and gcc: Debian's gcc-11, where this machine's are gcc 12
 ]);
 
 /** Local cargo through the machine's real rustup (its proxies and settings). */
@@ -30,8 +32,8 @@ afterEach(() => {
   for (const sc of live.splice(0)) sc.dispose();
 });
 
-async function scenario(env: Record<string, string> = {}) {
-  const sc = await Scenario.create({ fixture: "cargo-ws", fleet: bed.fleet, env: { ...RUSTUP_ENV, ...env } });
+async function scenario(env: Record<string, string> = {}, fixture: "cargo-ws" | "make-c" = "cargo-ws") {
+  const sc = await Scenario.create({ fixture, fleet: bed.fleet, env: { ...RUSTUP_ENV, ...env } });
   // Heartbeats every second: a worker's toolchain change is seen within seconds. A build that
   // arrives before the first probe waits for it (slot_wait_ms): on a loaded machine the probe of
   // three workers' toolchains (a rustc -vV each, compilers, meson) has taken over 10 s.
@@ -126,20 +128,24 @@ describe("toolchain matching on the real bed", () => {
     ]);
   });
 
-  test("a toolchain added on a worker is noticed without restarting rchd", async () => {
+  test("rch toolchain sync makes a mismatched worker eligible, without restarting rchd", async () => {
     const sc = await scenario({ RCH_WORKERS: "st" });
     const first = await sc.rch(["cargo", "+nightly", "build"]);
     expectFellBack(first, /^no worker has rustc 1\.97\.0-nightly .*st has rustc 1\.95\.0/);
-    // What `rch toolchain sync` leaves: a whole toolchain under <remote_root>/.rch/toolchains.
-    const st = bed.fleet.worker("st");
-    const dir = join(st.remoteRoot, ".rch", "toolchains");
-    mkdirSync(dir, { recursive: true });
-    const name = "rust-1.97.0-nightly-e50aa6fba-x86_64-unknown-linux-gnu";
-    symlinkSync(join(bed.fleet.dir, "fs", "tc", "rust-nightly"), join(dir, name));
-    expect(existsSync(join(dir, name, "bin", "rustc"))).toBe(true);
+    expect(ranOn(sc)).toBeUndefined();
+    // The real command: this machine's nightly (a ~600 MB rsync) into st's
+    // <remote_root>/.rch/toolchains, verified there by running it.
+    const rch = await rchBinary();
+    const synced = await sc.local(
+      [rch, "--format", "json", "toolchain", "sync", "st", "--toolchain", "nightly"],
+      { timeoutMs: 240_000 },
+      sc.rchDir,
+    );
+    expect(synced.code, synced.stderr).toBe(0);
+    const placed = (JSON.parse(synced.stdout) as { results: { ok: boolean; action: string }[] }).results;
+    expect(placed).toEqual([expect.objectContaining({ ok: true, action: "placed" })]);
     // Poll the running daemon (rch status --workers) until it shows the new toolchain: the next
     // heartbeat (1 s) sees the fingerprint move, the re-probe lands after it.
-    const rch = await rchBinary();
     const end = Date.now() + 150_000;
     let kinds: string[] = [];
     while (Date.now() < end) {
@@ -161,4 +167,20 @@ describe("toolchain matching on the real bed", () => {
     expect(fallbackReason(s)).toBeUndefined();
     expect(rustcUsed(sc)).toBe("1.95.0");
   }, 300_000);
+
+  test("C: a worker whose gcc is another version gets no compile; one line names both", async () => {
+    const compile = ["gcc", "-O2", "-c", "-o", "src/fmt.o", "src/fmt.c"];
+    const only = await scenario({ RCH_WORKERS: "g11" }, "make-c");
+    const r = await only.rch(compile);
+    expect(r.code).toBe(0);
+    expectFellBack(r, /^no worker has gcc \(Debian 12\.[^;]*; g11 has gcc \(Debian 11\.3\.0/);
+    expect(ranOn(only)).toBeUndefined();
+    const both = await scenario({ RCH_WORKERS: "g11,st" }, "make-c");
+    for (let i = 0; i < 3; i++) {
+      const again = await both.rch(compile);
+      expect(again.code).toBe(0);
+      expect(fallbackReason(again)).toBeUndefined();
+      expect(ranOn(both)).toBe("st");
+    }
+  });
 });
