@@ -5,6 +5,7 @@
 // restart. Never on a build's path: a request that arrives before a worker's first probe waits
 // for it like for a free slot (select.ts), and is served as soon as it lands.
 import type { Config } from "../config/schema.ts";
+import type { WorkerToolchains } from "../protocol/toolchains.ts";
 import { remoteRootArg } from "../ssh/gc.ts";
 import { parseToolchains } from "../ssh/toolchains.ts";
 import { TOOLCHAINS_PROGRAM } from "../worker/programs.ts";
@@ -38,15 +39,15 @@ export class ToolchainKeeper {
   }
 
   private async probe(st: WorkerState, fp: string): Promise<void> {
+    const before = st.toolchains;
     const rust = await this.run(st, "rust");
     const at = Date.now();
-    if (!rust.ok) return this.failed(st, rust.why, at);
-    const before = st.toolchains;
+    if (!rust.ok) return this.failed(st, rust.why, at, before);
     // The Rust half first: most builds wait for it; the tools half (meson starts Python) follows.
     st.toolchains = { ...parseToolchains(rust.out), tools: before?.tools ?? [], toolsKnown: false, at };
     this.d.onChange();
     const tools = await this.run(st, "tools");
-    if (!tools.ok) return this.failed(st, tools.why, Date.now());
+    if (!tools.ok) return this.failed(st, tools.why, Date.now(), before);
     st.toolchains = { ...st.toolchains, tools: parseToolchains(tools.out).tools, toolsKnown: true };
     st.toolchainsFp = fp;
     const list = st.toolchains.rust.map((t) => `${t.version} (${t.kind} ${t.name})`).join(", ");
@@ -68,10 +69,17 @@ export class ToolchainKeeper {
     return r.code === 0 ? { ok: true, out: r.stdout } : { ok: false, why: describeFailure(r) };
   }
 
-  private failed(st: WorkerState, why: string, at: number): void {
+  /** A probe that fails (the worker restarting, a dropped connection) unlearns nothing a
+   * complete earlier probe found: the fingerprint stays unrecorded, so the next heartbeat probes
+   * again. Only a worker never probed whole is marked unknown (it takes no toolchain build). */
+  private failed(st: WorkerState, why: string, at: number, known?: WorkerToolchains): void {
     const error = `toolchain probe failed: ${why}`;
-    st.toolchains = { platform: "?", libc: "-", path: "", rust: [], tools: [], toolsKnown: false, at, error };
     this.d.log.warn(`worker ${st.config.id}: ${error}`);
+    if (known?.toolsKnown && !known.error) {
+      st.toolchains = known;
+      return;
+    }
+    st.toolchains = { platform: "?", libc: "-", path: "", rust: [], tools: [], toolsKnown: false, at, error };
     this.d.onChange();
   }
 }

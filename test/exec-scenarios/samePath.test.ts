@@ -15,7 +15,7 @@ setDefaultTimeout(180_000);
 const bed = useFleet([{ id: "w1" }, { id: "w2" }, { id: "nons", noNamespaces: true }, { id: "lost" }]);
 
 /** Starts the scenario's rchd and waits (bounded) until a heartbeat has told it, for each worker,
- * whether it allows same-path builds: before that, builds run mapped. */
+ * whether it allows same-path builds (before that, builds run mapped), and a probe its toolchains. */
 async function daemonKnowsPaths(sc: Scenario): Promise<Record<string, boolean>> {
   const rch = await rchBinary();
   const opts = { cwd: sc.rchDir, env: sc.env, timeoutMs: 30_000 };
@@ -23,8 +23,12 @@ async function daemonKnowsPaths(sc: Scenario): Promise<Record<string, boolean>> 
   const end = Date.now() + 60_000;
   for (;;) {
     const r = await run([rch, "status", "--workers", "--format", "json"], opts);
-    const workers = JSON.parse(r.stdout || "{}").workers as { id: string; samePath?: boolean }[] | undefined;
-    const known = (workers ?? []).filter((w) => w.samePath !== undefined);
+    const workers = JSON.parse(r.stdout || "{}").workers as
+      | { id: string; samePath?: boolean; toolchains?: { toolsKnown: boolean } }[]
+      | undefined;
+    // Its toolchains too: a probe cut short by a worker's restart (as the test of a worker that
+    // lost its namespaces does) would leave them unknown until the next heartbeat.
+    const known = (workers ?? []).filter((w) => w.samePath !== undefined && w.toolchains?.toolsKnown);
     if (workers?.length && known.length === workers.length) {
       return Object.fromEntries(known.map((w) => [w.id, w.samePath!]));
     }
