@@ -62,8 +62,32 @@ function rng(seed: number) {
   };
 }
 
+/** The full scan as path → its four numbers joined (what a copy synced from it holds). */
+type Flat = Map<string, string>;
+function flat(): Flat {
+  const { paths, nums } = scanTree(root, keep()).raw;
+  return new Map(paths.map((p, i) => [p, [...nums.subarray(4 * i, 4 * i + 4)].join(",")]));
+}
+
+/** A copy synced at an earlier state, brought forward by the view's delta since that state
+ * (removals first, as run.sh applies them), must equal the tree now. */
+function expectDeltaApplies(view: TreeView, before: Flat, epoch: string, gen: number, where: string): void {
+  const d = view.since(epoch, gen, 1e9);
+  expect({ where, known: d !== undefined }).toEqual({ where, known: true });
+  const copy = new Map(before);
+  const gone = [...d!.removed, ...d!.changed.filter((c) => c.created).map((c) => c.path)];
+  for (const p of gone)
+    for (const k of [...copy.keys()]) if (k === p || k.startsWith(`${p}/`)) copy.delete(k);
+  for (const { path, entry: e } of d!.changed) copy.set(path, [e.size, e.mtimeMs, e.mode, e.ino].join(","));
+  const now = flat();
+  const diff = [...new Set([...copy.keys(), ...now.keys()])].filter((k) => copy.get(k) !== now.get(k));
+  expect({ where, diff }).toEqual({ where, diff: [] });
+}
+
 function expectSame(view: TreeView, where: string): void {
-  const full = scanTree(root, keep()).raw;
+  const scan = scanTree(root, keep());
+  expect({ where, hash: view.fingerprint() }).toEqual({ where, hash: scan.hash });
+  const full = scan.raw;
   const mine = view.ordered();
   if (mine.paths.join("\n") !== full.paths.join("\n")) {
     expect({ where, paths: mine.paths }).toEqual({ where, paths: full.paths });
@@ -199,7 +223,7 @@ function randomOp(r: R): void {
 }
 
 describe("the view equals a full scan", () => {
-  test("after every batch of random operations (2,100 rounds, 3 seeds)", async () => {
+  test("after every batch of random operations (2,100 rounds, 3 seeds): entries, fingerprint, and the delta since earlier states", async () => {
     for (const seed of [1, 42, 20261205]) {
       rmSync(root, { recursive: true, force: true });
       mkdirSync(join(root, "src"), { recursive: true });
@@ -208,12 +232,21 @@ describe("the view equals a full scan", () => {
       try {
         const r = rng(seed);
         expectSame(view, `seed ${seed}, start`);
+        // Copies synced at earlier states (1, 5 and 25 rounds back): each delta must bring them here.
+        const states: { epoch: string; gen: number; tree: Flat }[] = [];
         for (let round = 0; round < 700; round++) {
+          states.push({ epoch: view.epoch, gen: view.gen, tree: flat() });
+          if (states.length > 25) states.shift();
           const ops = 1 + r.int(6);
           for (let i = 0; i < ops; i++) randomOp(r);
           const res = await view.refresh();
           expect(res.kind).toBe("current");
           expectSame(view, `seed ${seed}, round ${round}`);
+          for (const back of [1, 5, 25]) {
+            const s = states[states.length - back];
+            if (s)
+              expectDeltaApplies(view, s.tree, s.epoch, s.gen, `seed ${seed}, round ${round}, ${back} back`);
+          }
         }
       } finally {
         view.close();

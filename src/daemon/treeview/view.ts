@@ -10,7 +10,9 @@
 // not pretend to: a queue overflow, the root itself moved or unmounted, or the watch limit make
 // the view invalid, and the next ask rebuilds it with a full walk.
 import { lstatSync, readdirSync, type Stats } from "node:fs";
+import { isCargoFile } from "../../transfer/fingerprint.ts";
 import type { Matcher } from "../../transfer/rules.ts";
+import { TreeHash } from "../../transfer/treehash.ts";
 import { DIR_MASK, IN, Inotify, WatchLimitError } from "./inotify.ts";
 
 /** The four numbers the full scan records per entry (a dir: size −1, mtime 0, inode 0). */
@@ -42,8 +44,37 @@ const parentOf = (rel: string) => {
   return i === -1 ? "" : rel.slice(0, i);
 };
 
+/** What changed since an earlier state of the view: the current stat of each changed path
+ * (`created`: it did not exist then, or had another file type), and the paths gone since (only
+ * the top of a removed subtree). */
+export interface Delta {
+  changed: { path: string; entry: ViewEntry; created: boolean }[];
+  removed: string[];
+}
+
+/** Beyond this many journal records the older half is dropped: asks older than that rescan. */
+const JOURNAL_MAX = 200_000;
+
+const S_IFMT = 0o170000;
+
 export class TreeView {
   readonly entries = new Map<string, ViewEntry>();
+  /** The full scan's fingerprint of the view, kept current entry by entry. */
+  private hash = new TreeHash();
+  /** Cargo.toml and .cargo/config(.toml) paths in the view (the cargo-path check). */
+  readonly cargoFiles = new Set<string>();
+  /** A new epoch per rebuild: a state (epoch, gen) names one tree state of one live view. */
+  epoch = "";
+  /** Bumped by every refresh that changed something. */
+  gen = 0;
+  /** Every change since the last rebuild, oldest first: path, the gen it was made in, and
+   * whether the path was created (or changed file type) by it. */
+  private jPath: string[] = [];
+  private jGen: number[] = [];
+  private jNew: boolean[] = [];
+  /** Deltas since a gen below this are no longer known. */
+  private floor = 0;
+  private recording = false;
   /** Names of each kept dir's kept entries ("" is the root). */
   private readonly children = new Map<string, Set<string>>();
   private readonly dirOfWd = new Map<number, string>();
@@ -82,7 +113,53 @@ export class TreeView {
       await this.rebuild();
       return this.unavailable ? { kind: "unavailable", why: this.unavailable } : { kind: "rebuilt", why };
     }
+    if (this.touched.size) this.gen++;
     return { kind: "current", changed: this.touched.size };
+  }
+
+  /** The fingerprint scanTree would compute for the tree as of the last refresh. */
+  fingerprint(): string {
+    return this.hash.hex();
+  }
+
+  /** What changed since state (epoch, gen); undefined when that state is not known here (another
+   * epoch, older than the journal) or more than `max` paths changed. */
+  since(epoch: string, gen: number, max: number): Delta | undefined {
+    if (epoch !== this.epoch || gen < this.floor || gen > this.gen) return undefined;
+    const created = new Map<string, boolean>();
+    for (let i = this.jPath.length - 1; i >= 0 && this.jGen[i]! > gen; i--) {
+      const p = this.jPath[i]!;
+      created.set(p, (created.get(p) ?? false) || this.jNew[i]!);
+      if (created.size > max) return undefined;
+    }
+    const d: Delta = { changed: [], removed: [] };
+    const gone = new Set<string>();
+    for (const [path, isNew] of created) {
+      const entry = this.entries.get(path);
+      if (entry) d.changed.push({ path, entry, created: isNew });
+      else gone.add(path);
+    }
+    for (const p of gone) {
+      let up = parentOf(p);
+      while (up && !gone.has(up)) up = parentOf(up);
+      if (!up) d.removed.push(p); // a removed dir takes its contents with it
+    }
+    return d;
+  }
+
+  private journal(rel: string, isNew: boolean): void {
+    this.touched.add(rel);
+    if (!this.recording) return;
+    this.jPath.push(rel);
+    this.jGen.push(this.gen + 1);
+    this.jNew.push(isNew);
+    if (this.jPath.length > JOURNAL_MAX) {
+      const cut = this.jPath.length >> 1;
+      this.floor = this.jGen[cut - 1]!;
+      this.jPath = this.jPath.slice(cut);
+      this.jGen = this.jGen.slice(cut);
+      this.jNew = this.jNew.slice(cut);
+    }
   }
 
   /** The paths the last refresh added, changed or removed. */
@@ -113,6 +190,11 @@ export class TreeView {
     return { paths, nums };
   }
 
+  /** Kept non-directory entries (the full scan's `files`). */
+  get files(): number {
+    return this.entries.size - this.children.size + 1; // every kept dir has a children set, the root too
+  }
+
   /** Kept dirs watched now (each costs the user one of fs.inotify.max_user_watches). */
   get watches(): number {
     return this.wdOfDir.size;
@@ -130,9 +212,20 @@ export class TreeView {
     this.wdOfDir.clear();
     this.broken = undefined;
     this.touched = new Set();
+    this.hash = new TreeHash();
+    this.cargoFiles.clear();
+    this.epoch = crypto.randomUUID().slice(0, 8);
+    this.gen = 0;
+    this.floor = 0;
+    this.jPath = [];
+    this.jGen = [];
+    this.jNew = [];
+    this.recording = false; // a rebuild is a new epoch: nobody can ask what it changed
     this.ino = await Inotify.create();
     try {
       this.sync("");
+      this.recording = true;
+      this.touched = new Set();
     } catch (e) {
       if (!(e instanceof WatchLimitError)) throw e;
       this.unavailable = e.message;
@@ -157,7 +250,10 @@ export class TreeView {
       this.wdOfDir.set(rel, wd);
     }
     let kids = this.children.get(rel);
-    if (!kids) this.children.set(rel, (kids = new Set()));
+    if (!kids) {
+      kids = new Set();
+      this.children.set(rel, kids);
+    }
     let names: string[];
     try {
       names = readdirSync(abs);
@@ -214,9 +310,12 @@ export class TreeView {
       before = undefined;
     }
     if (!before || !same(before, now)) {
+      if (before) this.hash.remove(rel, before.size, before.mtimeMs, before.mode, before.ino);
+      this.hash.add(rel, now.size, now.mtimeMs, now.mode, now.ino);
       this.entries.set(rel, now);
       this.children.get(parentOf(rel))!.add(name);
-      this.touched.add(rel);
+      if (!isDir && isCargoFile(parentOf(rel), name)) this.cargoFiles.add(rel);
+      this.journal(rel, !before || (before.mode & S_IFMT) !== (now.mode & S_IFMT));
     }
     if (isDir && (!before || deep)) this.sync(rel);
   }
@@ -233,9 +332,11 @@ export class TreeView {
         this.ino.remove(wd);
       }
     }
+    this.hash.remove(rel, before.size, before.mtimeMs, before.mode, before.ino);
     this.entries.delete(rel);
+    this.cargoFiles.delete(rel);
     this.children.get(parentOf(rel))?.delete(rel.slice(rel.lastIndexOf("/") + 1));
-    this.touched.add(rel);
+    this.journal(rel, false);
   }
 
   private forget(wd: number, dir: string): void {
