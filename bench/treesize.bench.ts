@@ -99,7 +99,12 @@ async function main(): Promise<void> {
       }
       const noV = await timed([rch, "exec", "-v", "--", "make"], proj, e.env);
       if (process.env.BENCH_DEBUG) console.log(noV.stderr);
-      const r = { ssh: median(rows.ssh), no: median(rows.no), sshB: median(rows.sshB), one: median(rows.one) };
+      const r = {
+        ssh: median(rows.ssh),
+        no: median(rows.no),
+        sshB: median(rows.sshB),
+        one: median(rows.one),
+      };
       res[size] = r;
       lines.push(
         `${String(size).padStart(7)} files: ssh ${r.ssh.toFixed(0)} ms | rch no-change ${r.no.toFixed(0)} ms ` +
