@@ -45,7 +45,7 @@ function generate(root: string, files: number): void {
 
 /** The numbers a `-v` run prints about its own phases (its lines carry "[N ms]" since start). */
 function detail(stderr: string): string {
-  const scan = /scan: \d+ files in ([\d.]+) ms/.exec(stderr)?.[1];
+  const scan = /scan: [^\n]* in ([\d.]+) ms/.exec(stderr)?.[1];
   const sync = /\[(\d+) ms\] (sync: [^\n(]*)/.exec(stderr);
   const remote = /\[(\d+) ms\] remote: /.exec(stderr)?.[1];
   const took = sync && remote ? `${Number(remote) - Number(sync[1])} ms` : "?";
