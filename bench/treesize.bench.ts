@@ -52,6 +52,23 @@ function detail(stderr: string): string {
   return `scan ${scan ?? "-"} ms; ${sync?.[2]?.trim() ?? "sync: ?"} at ${sync?.[1] ?? "?"} ms; then remote ${took}`;
 }
 
+/** rchd's RSS and the CPU it uses over 10 s with nothing changing (its view stays open). */
+async function daemonIdle(rch: string, cwd: string, env: Record<string, string>): Promise<string> {
+  const st = await timed([rch, "status", "--format", "json"], cwd, env).catch(() => undefined);
+  const p = Bun.spawnSync([rch, "status", "--format", "json"], { cwd, env });
+  const pid = (JSON.parse(p.stdout.toString()) as { daemon?: { pid?: number } }).daemon?.pid;
+  if (!st || !pid) return "?";
+  const ticks = () => {
+    const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    return Number(f[11]) + Number(f[12]);
+  };
+  const t0 = ticks();
+  await Bun.sleep(10_000); // a measurement window, not a synchronisation
+  const cpuMs = (ticks() - t0) * 10;
+  const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
+  return `RSS ${(Number(rss) / 1024).toFixed(0)} MiB, CPU ${cpuMs} ms in 10 s`;
+}
+
 async function main(): Promise<void> {
   const [fleet, rch] = await Promise.all([startFleet({ workers: 1, toolchains: [] }), ensureBinary()]);
   const e = rchEnv(fleet);
@@ -77,6 +94,8 @@ async function main(): Promise<void> {
     const lines: string[] = [];
     const res: Record<number, { ssh: number; no: number; sshB: number; one: number }> = {};
     for (const size of SIZES) {
+      // A fresh rchd per size: its idle figures are then this tree's view alone.
+      await timed([rch, "daemon", "stop"], base, e.env).catch(() => undefined);
       const proj = join(base, `p${size}`);
       mkdirSync(join(proj, ".git"), { recursive: true });
       generate(proj, size);
@@ -114,6 +133,8 @@ async function main(): Promise<void> {
         `          one change -v (last): ${details.at(-1)}`,
       );
       console.log(lines.slice(-3).join("\n"));
+      lines.push(`          rchd idle with this tree watched: ${await daemonIdle(rch, base, e.env)}`);
+      console.log(lines.at(-1));
       rmSync(proj, { recursive: true, force: true });
     }
     const lo = res[SIZES[0]!];

@@ -79,7 +79,8 @@ export async function finishJob(f: FinishInput): Promise<JobResult> {
   if (!back.ok && back.foreign) {
     f.report.warn(`artifacts not returned: ${back.reason}`);
     // The worker's copy now holds files this tree does not: the next build syncs in full.
-    writeSyncRecord(f.key, { ...record, fingerprint: "" });
+    const { view: _stale, ...rest } = record; // nor may a live delta since the sync-up skip them
+    writeSyncRecord(f.key, { ...rest, fingerprint: "" });
     return exit(outcome.exitCode !== 0 ? outcome.exitCode : ARTIFACTS_FAILED);
   }
   if (!back.ok) {
