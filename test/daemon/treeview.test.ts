@@ -337,3 +337,31 @@ describe("what the view cannot follow ends in a rebuild, never in a wrong answer
     expect(existsSync(root)).toBe(true);
   });
 });
+
+describe("the daemon keeps serving while a view is built", () => {
+  test("the first walk yields to the event loop; asks meanwhile wait for the whole view", async () => {
+    for (let d = 0; d < 40; d++) {
+      mkdirSync(join(root, `d${d}`), { recursive: true });
+      for (let f = 0; f < 250; f++) writeFileSync(join(root, `d${d}`, `f${f}`), "");
+    }
+    let ticks = 0;
+    let opened = false;
+    const opening = TreeView.open(root, keep()).then((v) => {
+      opened = true;
+      return v;
+    });
+    // Other requests (here: event-loop turns) are served before the 10,000-entry walk ends.
+    while (!opened) {
+      await new Promise((r) => setImmediate(r));
+      if (!opened) ticks++;
+    }
+    const view = await opening;
+    try {
+      expect(ticks).toBeGreaterThan(1);
+      expect(await view.refresh()).toEqual({ kind: "current", changed: 0 });
+      expectSame(view, "after the yielding walk");
+    } finally {
+      view.close();
+    }
+  });
+});

@@ -57,6 +57,9 @@ const JOURNAL_MAX = 200_000;
 
 const S_IFMT = 0o170000;
 
+/** Entries read between two yields to the event loop during a rebuild (~10 ms of walking). */
+const WALK_SLICE = 2000;
+
 export class TreeView {
   readonly entries = new Map<string, ViewEntry>();
   /** The full scan's fingerprint of the view, kept current entry by entry. */
@@ -75,6 +78,10 @@ export class TreeView {
   /** Deltas since a gen below this are no longer known. */
   private floor = 0;
   private recording = false;
+  /** During a rebuild: dirs still to read (breadth first), instead of recursing. */
+  private deferred: string[] | undefined;
+  /** The rebuild in progress: asks wait for it rather than read a half-built view. */
+  private building: Promise<void> | undefined;
   /** Names of each kept dir's kept entries ("" is the root). */
   private readonly children = new Map<string, Set<string>>();
   private readonly dirOfWd = new Map<number, string>();
@@ -93,12 +100,13 @@ export class TreeView {
 
   static async open(root: string, keep: Matcher): Promise<TreeView> {
     const v = new TreeView(root, keep);
-    await v.rebuild();
+    await v.rebuildOnce();
     return v;
   }
 
   /** Brings the view up to date with every change made before this call. */
   async refresh(): Promise<Refresh> {
+    while (this.building !== undefined) await this.building;
     if (this.unavailable) return { kind: "unavailable", why: this.unavailable };
     if (!this.broken) {
       this.touched = new Set();
@@ -110,7 +118,7 @@ export class TreeView {
     }
     if (this.broken) {
       const why = this.broken;
-      await this.rebuild();
+      await this.rebuildOnce();
       return this.unavailable ? { kind: "unavailable", why: this.unavailable } : { kind: "rebuilt", why };
     }
     if (this.touched.size) this.gen++;
@@ -204,6 +212,13 @@ export class TreeView {
     this.ino?.close();
   }
 
+  private rebuildOnce(): Promise<void> {
+    this.building ??= this.rebuild().finally(() => {
+      this.building = undefined;
+    });
+    return this.building;
+  }
+
   private async rebuild(): Promise<void> {
     this.ino?.close();
     this.entries.clear();
@@ -223,10 +238,24 @@ export class TreeView {
     this.recording = false; // a rebuild is a new epoch: nobody can ask what it changed
     this.ino = await Inotify.create();
     try {
-      this.sync("");
+      // Breadth first, yielding to the event loop every WALK_SLICE entries: a 200,000-entry walk
+      // takes seconds, and rchd must keep answering selections meanwhile. Deferring a dir's read
+      // is safe: it is watched when it is read, and its own appearance is its parent's event.
+      const dirs = [""];
+      this.deferred = dirs;
+      let sliceEnd = this.entries.size + WALK_SLICE;
+      for (let i = 0; i < dirs.length; i++) {
+        this.sync(dirs[i]!);
+        if (this.entries.size >= sliceEnd) {
+          await new Promise((r) => setImmediate(r));
+          sliceEnd = this.entries.size + WALK_SLICE;
+        }
+      }
+      this.deferred = undefined;
       this.recording = true;
       this.touched = new Set();
     } catch (e) {
+      this.deferred = undefined;
       if (!(e instanceof WatchLimitError)) throw e;
       this.unavailable = e.message;
       this.ino.close();
@@ -317,7 +346,10 @@ export class TreeView {
       if (!isDir && isCargoFile(parentOf(rel), name)) this.cargoFiles.add(rel);
       this.journal(rel, !before || (before.mode & S_IFMT) !== (now.mode & S_IFMT));
     }
-    if (isDir && (!before || deep)) this.sync(rel);
+    if (isDir && (!before || deep)) {
+      if (this.deferred) this.deferred.push(rel);
+      else this.sync(rel);
+    }
   }
 
   private remove(rel: string): void {
