@@ -136,3 +136,19 @@ test("a bulk change of thousands of files (rsync then, the view stays right)", a
   writeFileSync(p("src", "d9", "after.c"), readFileSync(p("src", "d9", "f0.c")));
   await expectCopyEqualsTree("after bulk");
 });
+
+test("outputs a build writes in the tree come back, and the next build finds nothing to send", async () => {
+  writeFileSync(p("gen.mk"), "all:\n\t@mkdir -p out && echo $$$$ > out/o.txt && echo x >> src/d0/f0.c\n");
+  await build(); // sends gen.mk
+  const r = await run([rch, "exec", "-v", "--", "make", "-f", "gen.mk"], {
+    cwd: proj,
+    env: env.env,
+    timeoutMs: 60_000,
+  });
+  expect(r.code).toBe(0);
+  expect(r.stderr).toContain("rchd's live view");
+  expect(readFileSync(p("out", "o.txt"), "utf8")).toMatch(/^\d+\n$/);
+  const next = await build();
+  expect(next.stderr).toContain("sync: skipped, tree unchanged");
+  await expectCopyEqualsTree("after returned outputs");
+});
