@@ -2,7 +2,7 @@
 // starting rchd once when it is absent and failing open — every problem becomes
 // { kind: "local", reason } in bounded time. (admin.ts is the operator's side.)
 
-import { okResponse, selectResponse, timingResponse } from "../protocol/responses.ts";
+import { okResponse, selectResponse, timingResponse, treeResponse } from "../protocol/responses.ts";
 import type {
   CommandKind,
   FleetService,
@@ -99,6 +99,18 @@ export function createDaemonSelector(opts: ClientOptions = {}): FleetService {
         await conn?.request({ type: "timing.record", projectRoot, kind, where, ms }, okResponse, 1000);
       } catch {
         // best-effort
+      }
+    },
+
+    // The connection the select opened. A short deadline: a slow answer costs more than the walk
+    // it would spare a small tree, and any failure just means "walk it".
+    async tree(ask) {
+      try {
+        const conn = await link.existing();
+        const r = await conn?.request({ type: "tree", ...ask }, treeResponse, 1000);
+        return r?.state === "ready" ? r : undefined;
+      } catch {
+        return undefined;
       }
     },
 

@@ -16,6 +16,7 @@ import { HealthMonitor, type Probe } from "./health.ts";
 import type { Logger } from "./log.ts";
 import { sshCounter } from "./slotwatch.ts";
 import { ToolchainKeeper } from "./toolchains.ts";
+import { TreeViews } from "./treeviews.ts";
 
 export interface BuildOptions {
   build: BuildIdentity;
@@ -99,6 +100,7 @@ export function buildContext(o: BuildOptions): BuiltContext {
     history,
     log: o.log,
     selectTimes: ring(4096),
+    trees: new TreeViews((m) => o.log.info(m)),
     get stopping() {
       return stopping;
     },

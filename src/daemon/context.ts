@@ -13,6 +13,7 @@ import type { Logger } from "./log.ts";
 import type { Scheduler } from "./scheduler.ts";
 import type { SlotWatch } from "./slotwatch.ts";
 import type { Store } from "./store.ts";
+import type { TreeViews } from "./treeviews.ts";
 
 /** One client connection as handlers see it. */
 export interface Conn {
@@ -49,6 +50,8 @@ export interface DaemonContext {
   readonly log: Logger;
   /** Ring of recent select latencies (ms) for metrics. */
   readonly selectTimes: { samples(): number[]; add(ms: number): void; count: number };
+  /** Live views of the project trees builds ask about (the `tree` message). */
+  readonly trees: TreeViews;
   reload(why: string): ReloadResult;
   status(recent: number): StatusSnapshot;
   shutdown(why: string): void;

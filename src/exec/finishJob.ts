@@ -1,10 +1,12 @@
 // After the remote build finished: bring artifacts back (whatever its exit code), adopt the new
 // tree state when only our artifacts changed it, and settle the exit code.
 import type { WorkerConfig } from "../config/schema.ts";
-import { settleAfterPlacement } from "../transfer/afterPlace.ts";
+import type { TreeAsk } from "../protocol/selector.ts";
+import { ageOutputs, settleAfterPlacement } from "../transfer/afterPlace.ts";
 import type { TreeScan } from "../transfer/fingerprint.ts";
 import type { RsyncCommon } from "../transfer/rsync.ts";
 import { type SyncRecord, writeSyncRecord } from "../transfer/syncstate.ts";
+import { askLive, isLive, type LiveState } from "./liveTree.ts";
 import type { ExecPlan } from "./plan.ts";
 import type { JobResult } from "./remoteJob.ts";
 import type { RemoteOutcome } from "./remoteRun.ts";
@@ -24,11 +26,13 @@ export interface FinishInput {
   remoteDir: string;
   nonce: string;
   rsync: RsyncCommon;
-  scan: TreeScan;
+  scan: TreeScan | LiveState;
   report: ExecReporter;
   t0: number;
   /** The build's output said a disk was full (it ran on the worker: the worker's). */
   sawNoSpace: boolean;
+  /** rchd's live view: settles a live state after placement without a walk. */
+  tree?: TreeAsk;
 }
 
 export async function finishJob(f: FinishInput): Promise<JobResult> {
@@ -75,7 +79,8 @@ export async function finishJob(f: FinishInput): Promise<JobResult> {
   if (!back.ok && back.foreign) {
     f.report.warn(`artifacts not returned: ${back.reason}`);
     // The worker's copy now holds files this tree does not: the next build syncs in full.
-    writeSyncRecord(f.key, { ...record, fingerprint: "" });
+    const { view: _stale, ...rest } = record; // nor may a live delta since the sync-up skip them
+    writeSyncRecord(f.key, { ...rest, fingerprint: "" });
     return exit(outcome.exitCode !== 0 ? outcome.exitCode : ARTIFACTS_FAILED);
   }
   if (!back.ok) {
@@ -85,6 +90,11 @@ export async function finishJob(f: FinishInput): Promise<JobResult> {
   // In-tree outputs now exist on both sides, and what the build deleted is gone from both: adopt
   // the new tree state if nothing else moved.
   const changedTree = back.placed.length > 0 || back.removed.length > 0;
+  if (isLive(f.scan)) {
+    const rec = changedTree ? await settleLive(f, record, back.placed, back.removed) : record;
+    writeSyncRecord(f.key, { ...rec, outputs: back.outputs });
+    return exit(outcome.exitCode);
+  }
   const settled = changedTree
     ? settleAfterPlacement(plan.root, plan.keep, f.scan, back.placed, back.removed)
     : undefined;
@@ -92,4 +102,28 @@ export async function finishJob(f: FinishInput): Promise<JobResult> {
   const fingerprint = settled ? settled.hash : changedTree ? "" : record.fingerprint;
   writeSyncRecord(f.key, { ...record, fingerprint, outputs: back.outputs });
   return exit(outcome.exitCode);
+}
+
+/** settleAfterPlacement for a live state: the view says what changed since the sync-up state;
+ * when that is exactly our placements and removals, the copy (which has them) equals the tree
+ * now. Otherwise the outputs are aged, and the record keeps the sync-up state with no
+ * fingerprint: the next build sends everything changed since, placed outputs included. */
+async function settleLive(
+  f: FinishInput,
+  record: SyncRecord,
+  placed: readonly string[],
+  removed: readonly string[],
+): Promise<SyncRecord> {
+  const scan = f.scan as LiveState;
+  const before = { ...record, view: scan.live.token };
+  const now = f.tree ? await askLive(f.tree, f.plan.root, f.plan.rules, f.plan.keep, before) : undefined;
+  const d = now?.live.delta;
+  const ours = new Set([...placed, ...removed]);
+  const clean =
+    d?.changed.every(
+      ([p, size]) => ours.has(p) || (size === -1 && [...ours].some((o) => o.startsWith(`${p}/`))),
+    ) && d.removed.every((p) => ours.has(p));
+  if (clean && now) return { ...record, fingerprint: now.hash, view: now.live.token };
+  ageOutputs(f.plan.root, placed, scan.startedAt);
+  return { ...before, fingerprint: "" };
 }

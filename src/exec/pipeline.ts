@@ -220,6 +220,7 @@ async function once(
     worker: lease.worker,
     ...(lease.samePath !== undefined ? { samePath: lease.samePath } : {}),
     ...(lease.pin ? { pin: lease.pin } : {}),
+    ...(fleet.tree ? { tree: fleet.tree } : {}),
     report,
     abort: guard.controller.signal,
     onRunning: (run) => {

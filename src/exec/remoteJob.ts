@@ -3,15 +3,16 @@
 // artifacts back. Returns what happened; the caller decides between exiting and running locally.
 import { randomBytes } from "node:crypto";
 import type { WorkerConfig } from "../config/schema.ts";
-import type { Attachment, Claim } from "../protocol/selector.ts";
+import type { Attachment, Claim, TreeAsk } from "../protocol/selector.ts";
 import { type SshTarget, sshTarget } from "../ssh/options.ts";
 import { scanTree, type TreeScan } from "../transfer/fingerprint.ts";
 import type { RsyncCommon } from "../transfer/rsync.ts";
-import { readSyncRecord, type SyncRecord, syncKey } from "../transfer/syncstate.ts";
+import { readSyncRecord, type SyncRecord, syncKey, writeSyncRecord } from "../transfer/syncstate.ts";
 import { notStartedReason, resyncMayHelp } from "../worker/exits.ts";
 import { ABORTED, untilAborted } from "./abortable.ts";
 import { bunHash } from "./bunHash.ts";
 import { finishJob } from "./finishJob.ts";
+import { askLive, isLive, type LiveState } from "./liveTree.ts";
 import { cargoPathOutsideRoot } from "./outside.ts";
 import type { ExecPlan } from "./plan.ts";
 import { scriptArgsFor } from "./planArgs.ts";
@@ -52,6 +53,8 @@ export interface JobContext {
   onOutput?(fd: 1 | 2, chunk: Uint8Array): void;
   /** The worker's toolchain pin for this build (Lease.pin). */
   pin?: readonly (readonly [string, string])[];
+  /** rchd's live view of the tree (FleetService.tree): what changed, without a walk. */
+  tree?: TreeAsk;
 }
 
 export async function runRemoteJob(ctx: JobContext): Promise<JobResult> {
@@ -97,8 +100,15 @@ export async function runRemoteJob(ctx: JobContext): Promise<JobResult> {
     await current.run.finish();
   };
   const t1 = performance.now();
-  const scan: TreeScan = scanTree(plan.root, plan.keep);
-  report.detail(`scan: ${scan.files} files in ${(performance.now() - t1).toFixed(1)} ms`);
+  let record: SyncRecord | undefined = readSyncRecord(key);
+  const live = ctx.tree ? await askLive(ctx.tree, plan.root, plan.rules, plan.keep, record) : undefined;
+  const scan: TreeScan | LiveState = live ?? scanTree(plan.root, plan.keep);
+  const took = (performance.now() - t1).toFixed(1);
+  report.detail(
+    live
+      ? `scan: ${scan.files} files, rchd's live view (${live.live.delta?.changed.length ?? 0} changed, ${live.live.delta?.removed.length ?? 0} removed) in ${took} ms`
+      : `scan: ${scan.files} files in ${took} ms`,
+  );
   if (ctx.abort?.aborted) {
     await current.run.finish(); // the signal handler has cut its lifeline
     return { kind: "cancelled", signal: 0 };
@@ -120,7 +130,6 @@ export async function runRemoteJob(ctx: JobContext): Promise<JobResult> {
       ? { kind: "attach", attachment: claim.attachment }
       : { kind: "fallback", reason: claim.reason };
   }
-  let record: SyncRecord | undefined = readSyncRecord(key);
   for (let full = false; ; ) {
     const sync = await planSync({
       key,
@@ -159,7 +168,15 @@ export async function runRemoteJob(ctx: JobContext): Promise<JobResult> {
     const nsFailed = outcome.kind === "not-started" && outcome.why === "same-path-failed";
     if (sync.kind === "inline" && (run.started || nsFailed))
       record = commitSync(key, scan, sync.stamp, record);
-    else if (sync.kind === "pushed") record = { ...record, fingerprint: scan.hash, syncId: sync.stamp };
+    else if (sync.kind === "pushed") {
+      record = { ...record, fingerprint: scan.hash, syncId: sync.stamp };
+      if (isLive(scan)) record.view = scan.live.token;
+      else delete record.view;
+    } else if (sync.kind === "current" && isLive(scan) && record && record.view !== scan.live.token) {
+      // The same tree under a newer view state (or first seen by the view): later asks start here.
+      record = { ...record, view: scan.live.token };
+      writeSyncRecord(key, record);
+    }
     switch (outcome.kind) {
       case "cancelled":
         return outcome;
@@ -193,6 +210,7 @@ export async function runRemoteJob(ctx: JobContext): Promise<JobResult> {
           return await finishJob({
             ...{ plan, worker, outcome, record, key, remoteDir, nonce, rsync, scan, report, t0 },
             sawNoSpace: run.sawNoSpace,
+            ...(ctx.tree ? { tree: ctx.tree } : {}),
           });
         } finally {
           await run.close();

@@ -7,9 +7,9 @@
 // files, then delete what the build deleted in the watched dirs (transfer/mirror.ts).
 import { existsSync, lstatSync, realpathSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
-import { listStaged, placeStaged, removeStage } from "../transfer/artifacts.ts";
+import { type Baseline, listStaged, placeStaged, removeStage } from "../transfer/artifacts.ts";
 import { foreignReason, identOfFile } from "../transfer/elf.ts";
-import { scanTree, type TreeScan } from "../transfer/fingerprint.ts";
+import { scanTree } from "../transfer/fingerprint.ts";
 import { isInsideDir } from "../transfer/inside.ts";
 import { removeGone } from "../transfer/mirror.ts";
 import { pullDirArgv, pullListArgv, type RsyncCommon, runRsync } from "../transfer/rsync.ts";
@@ -38,7 +38,7 @@ export interface ReturnInput {
   crossDirs: string[];
   end: EndInfo;
   start: StartInfo;
-  scan: TreeScan;
+  scan: Baseline;
   /** Fingerprints of the output dirs as rch last left them (sync record). */
   previous: Record<string, string> | undefined;
   report: ExecReporter;

@@ -1,7 +1,8 @@
 // Step 4: how the worker's copy is brought to the scanned state. Three ways, cheapest first:
 //   current — the fingerprint equals the one last synced: nothing to send, the remote script
 //             only checks the copy's stamp (sync id);
-//   inline  — a few files changed since the last sync (diff against the stored snapshot): a tar
+//   inline  — a few files changed since the last sync (rchd's live view says which, or a diff
+//             against the stored snapshot of the last walk): a tar
 //             of them rides on the build's own ssh stdin and the script applies it after
 //             checking the stamp — no extra round trip;
 //   pushed  — anything else: rsync -a --delete, and the copy is stamped with a new id.
@@ -11,6 +12,7 @@ import type { FilterRule } from "../transfer/rules.ts";
 import { diffTrees, readSnapshot, writeSnapshot } from "../transfer/snapshot.ts";
 import { newSyncId, type SyncRecord, writeSyncRecord } from "../transfer/syncstate.ts";
 import { makeTar } from "../transfer/tarball.ts";
+import { isLive, type LiveState } from "./liveTree.ts";
 
 export type SyncPlan =
   | { kind: "current"; check: string }
@@ -27,7 +29,7 @@ const INLINE_MAX_BYTES = 8 * 1024 * 1024;
 export interface SyncInput {
   key: string;
   record: SyncRecord | undefined;
-  scan: TreeScan;
+  scan: TreeScan | LiveState;
   root: string;
   remoteDir: string;
   rules: readonly FilterRule[];
@@ -43,9 +45,10 @@ export async function planSync(inp: SyncInput): Promise<SyncPlan> {
   const { record, scan } = inp;
   if (!inp.full && record) {
     if (record.fingerprint === scan.hash) return { kind: "current", check: record.syncId };
-    const snap = readSnapshot(inp.key);
-    const diff =
-      snap?.syncId === record.syncId
+    const snap = isLive(scan) ? undefined : readSnapshot(inp.key);
+    const diff = isLive(scan)
+      ? liveDiff(scan)
+      : snap?.syncId === record.syncId
         ? diffTrees(snap, scan, INLINE_MAX_ENTRIES, INLINE_MAX_BYTES)
         : undefined;
     if (diff) {
@@ -78,16 +81,38 @@ export async function planSync(inp: SyncInput): Promise<SyncPlan> {
   return { kind: "pushed", stamp, ms: push.ms };
 }
 
-/** The copy now holds the scanned tree under `stamp`. */
+/** The copy now holds the scanned tree under `stamp`. A live state is remembered by its view
+ * state (no snapshot: writing 200,000 entries is what the view spares); a walk by its snapshot. */
 export function commitSync(
   key: string,
-  scan: TreeScan,
+  scan: TreeScan | LiveState,
   stamp: string,
   prev: SyncRecord | undefined,
 ): SyncRecord {
   const rec: SyncRecord = { fingerprint: scan.hash, syncId: stamp };
   if (prev?.outputs) rec.outputs = prev.outputs;
+  if (isLive(scan)) rec.view = scan.live.token;
   writeSyncRecord(key, rec);
-  writeSnapshot(key, stamp, scan);
+  if (!isLive(scan)) writeSnapshot(key, stamp, scan);
   return rec;
+}
+
+/** What the view says changed since the copy's state, as a diff: each changed path is sent (a
+ * dir: its entry, for its mode), and one that did not exist then or changed file type is removed
+ * first; removed paths go. Undefined beyond the inline limits. */
+function liveDiff(scan: LiveState): { send: string[]; remove: string[] } | undefined {
+  const d = scan.live.delta;
+  if (!d) return undefined;
+  const send: string[] = [];
+  const remove = [...d.removed];
+  let bytes = 0;
+  for (const [path, size, , , , created] of d.changed) {
+    send.push(path);
+    if (size >= 0) bytes += size;
+    if (created) remove.push(path);
+  }
+  if (send.length > INLINE_MAX_ENTRIES || remove.length > INLINE_MAX_ENTRIES || bytes > INLINE_MAX_BYTES)
+    return undefined;
+  if (remove.some((p) => p.includes("\n"))) return undefined; // the remote script reads removals line by line
+  return { send: send.sort(), remove };
 }

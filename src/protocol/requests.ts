@@ -163,6 +163,22 @@ export const diskRefreshRequest = v.object({
   workerIds: v.pipe(v.array(workerId), v.maxLength(1000)),
 });
 
+/** What changed in a project tree: rchd answers from its live view (src/daemon/treeviews.ts), so
+ * a build need not walk the tree. `since`: the view state the client's copy was last synced
+ * from; the answer names what changed after it, never the whole tree. */
+export const treeRequest = v.object({
+  type: v.literal("tree"),
+  id,
+  root: nonEmpty,
+  rules: v.pipe(
+    v.array(v.object({ include: v.boolean(), pattern: v.pipe(v.string(), v.maxLength(4096)) })),
+    v.maxLength(10_000),
+  ),
+  since: v.optional(v.object({ epoch: text, gen: v.pipe(v.number(), v.integer(), v.minValue(0)) })),
+  /** More changed paths than this: no delta (the client syncs in full anyway). */
+  max: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(100_000)),
+});
+
 /** Every request schema by its `type`. The daemon looks the schema up by type before validating:
  * checking one object schema allocates a third of what trying the whole variant does, and
  * allocation is what sets the daemon's garbage-collection pauses under load. */
@@ -184,6 +200,7 @@ export const requestSchemas = {
   retire: retireRequest,
   benchmark: benchmarkRequest,
   "disk.refresh": diskRefreshRequest,
+  tree: treeRequest,
 } as const;
 
 export const request = v.variant("type", Object.values(requestSchemas));

@@ -80,6 +80,28 @@ export const timingResponse = v.object({
   remoteMs: v.optional(v.number()),
 });
 
+/** The answer to `tree`. `changed`: [path, size, mtimeMs, mode, ino, created (0|1)] (a dir: size
+ * −1); absent `delta`: the `since` state is unknown or too much changed. */
+export const treeResponse = v.variant("state", [
+  v.object({ type: v.literal("tree"), id, state: v.literal("unavailable"), why: v.string() }),
+  v.object({
+    type: v.literal("tree"),
+    id,
+    state: v.literal("ready"),
+    hash: v.string(),
+    epoch: v.string(),
+    gen: v.number(),
+    files: v.number(),
+    cargoFiles: v.array(v.string()),
+    delta: v.optional(
+      v.object({
+        changed: v.array(v.tuple([v.string(), v.number(), v.number(), v.number(), v.number(), v.number()])),
+        removed: v.array(v.string()),
+      }),
+    ),
+  }),
+]);
+
 export const statusResponse = v.object({ type: v.literal("status"), id, status: statusSnapshot });
 
 export const reloadedResponse = v.object({
@@ -123,6 +145,7 @@ export type LeaseResponse = v.InferOutput<typeof leaseResponse>;
 export type SelectResponse = v.InferOutput<typeof selectResponse>;
 export type FollowPush = v.InferOutput<typeof followPush>;
 export type TimingResponse = v.InferOutput<typeof timingResponse>;
+export type TreeResponse = v.InferOutput<typeof treeResponse>;
 export type StatusResponse = v.InferOutput<typeof statusResponse>;
 export type ReloadedResponse = v.InferOutput<typeof reloadedResponse>;
 export type BenchmarkResult = v.InferOutput<typeof benchmarkResult>;
@@ -139,6 +162,7 @@ export type Response =
   | v.InferOutput<typeof claimedResponse>
   | OkResponse
   | TimingResponse
+  | TreeResponse
   | StatusResponse
   | ReloadedResponse
   | BenchmarkResponse

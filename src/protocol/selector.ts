@@ -3,7 +3,7 @@
 import type * as v from "valibot";
 import type { WorkerConfig } from "../config/schema.ts";
 import type { jobOutcome, jobSpec } from "./requests.ts";
-import type { timingResponse } from "./responses.ts";
+import type { TreeResponse, timingResponse } from "./responses.ts";
 
 /** Coarse command kind for timing history and dedup: the family plus its subcommand. */
 export type CommandKind = string; // e.g. "cargo build", "cargo test", "make", "bun test"
@@ -84,4 +84,14 @@ export interface TimingStore {
 }
 
 /** The fleet as `rch exec` sees it: selection plus timing history; close() lets the process exit. */
-export type FleetService = WorkerSelector & TimingStore & { close(): void };
+/** What changed in a project tree, from rchd's live view (the `tree` message); undefined on any
+ * error or when rchd has no view: the client walks the tree itself. */
+export type TreeAsk = (ask: {
+  root: string;
+  rules: { include: boolean; pattern: string }[];
+  since?: { epoch: string; gen: number };
+  max: number;
+}) => Promise<TreeAnswer | undefined>;
+export type TreeAnswer = Extract<TreeResponse, { state: "ready" }>;
+
+export type FleetService = WorkerSelector & TimingStore & { close(): void; tree?: TreeAsk };

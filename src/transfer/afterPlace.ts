@@ -40,7 +40,14 @@ export function settleAfterPlacement(
     (rel) => before.entry(rel) !== undefined && after.entry(rel) === undefined,
   ).length;
   if (clean && after.files === before.files + added - gone) return after;
-  const back = (before.startedAt - CLOCK_SLACK_MS) / 1000;
+  ageOutputs(root, placed, before.startedAt);
+  return undefined;
+}
+
+/** The returned outputs were built from sources older than local edits made meanwhile: move
+ * their mtimes back to the sync-up time, so the next make/ninja rebuilds from the edits. */
+export function ageOutputs(root: string, placed: readonly string[], startedAt: number): void {
+  const back = (startedAt - CLOCK_SLACK_MS) / 1000;
   for (const rel of placed) {
     const p = join(root, rel);
     try {
@@ -50,5 +57,4 @@ export function settleAfterPlacement(
       // gone meanwhile: nothing to age
     }
   }
-  return undefined;
 }

@@ -1,11 +1,13 @@
-// A fingerprint of the tree rsync would send: one hash over (path, size, mtime, mode, inode) of
-// every entry the filter rules keep. Equal fingerprints mean "nothing to sync", which lets a
+// A fingerprint of the tree rsync would send: a hash over (path, size, mtime, mode, inode) of
+// every entry the filter rules keep (an order-free sum, treehash.ts, so rchd's live view can keep
+// the same one current). Equal fingerprints mean "nothing to sync", which lets a
 // no-change rebuild skip rsync entirely. Only metadata is read, never contents: the walk costs
 // about one lstat per entry (~20 ms for 5,000 files here, close to the syscall floor). Numbers go
 // into a Float64Array rather than strings because formatting 20,000 floats costs more than the
 // syscalls.
 import { lstatSync, readdirSync, type Stats } from "node:fs";
 import type { Matcher } from "./rules.ts";
+import { TreeHash } from "./treehash.ts";
 
 export interface EntryStat {
   size: number;
@@ -38,7 +40,8 @@ export function sameStat(a: EntryStat, b: EntryStat): boolean {
   return a.size === b.size && a.mtimeMs === b.mtimeMs && a.mode === b.mode && a.ino === b.ino;
 }
 
-const isCargoFile = (prefix: string, name: string) =>
+/** Cargo.toml, or .cargo/config(.toml): the files the cargo-path check reads. */
+export const isCargoFile = (prefix: string, name: string) =>
   name === "Cargo.toml" ||
   ((prefix === ".cargo" || prefix.endsWith("/.cargo")) && /^config(\.toml)?$/.test(name));
 
@@ -92,16 +95,16 @@ export function scanTree(root: string, keep: Matcher): TreeScan {
     }
   };
   walk(root, "");
-  const hasher = new Bun.CryptoHasher("sha256");
-  hasher.update(paths.join("\0"));
-  hasher.update(nums.subarray(0, 4 * n));
+  const hash = new TreeHash();
+  for (let i = 0; i < n; i++)
+    hash.add(paths[i]!, nums[4 * i]!, nums[4 * i + 1]!, nums[4 * i + 2]!, nums[4 * i + 3]!);
   const final = nums;
   const at = (i: number): EntryStat => {
     const o = 4 * i;
     return { size: final[o]!, mtimeMs: final[o + 1]!, mode: final[o + 2]!, ino: final[o + 3]! };
   };
   return {
-    hash: hasher.digest("hex").slice(0, 32),
+    hash: hash.hex(),
     entry(rel) {
       const i = index.get(rel);
       return i === undefined ? undefined : at(i);

@@ -13,6 +13,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { expectRanRemotely, expectSameOutput, Scenario, useFleet, waitRemoteFile } from "./harness.ts";
+import { rchBinary } from "./rchbin.ts";
 
 setDefaultTimeout(90_000);
 const bed = useFleet([{}]);
@@ -61,6 +62,43 @@ describe("local edits during a remote build survive", () => {
     expect(make.code).toBe(0);
     const run = await sc.local(["./calc"], {}, sc.rchDir);
     expect(run.stdout).toBe("GCD      21\nfib      102334155\ngen      7\n");
+  });
+});
+
+// The same, when rch learns the tree state from rchd's live view instead of a walk (issue 11):
+// the check that a local file is unchanged since the sync-up then rests on ctime (liveTree.ts).
+describe("local edits during a remote build survive, tree state from rchd's live view", () => {
+  test("the edits are kept, the untouched outputs come back, and a local make rebuilds", async () => {
+    const sc = await scenario({ fixture: "make-c", fleet: bed.fleet });
+    const rch = await rchBinary();
+    const verbose = (argv: string[]) => sc.startRaw([rch, "exec", "-v", "--", ...argv]).done;
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const r = await verbose(["make"]);
+      expect(r.code).toBe(0);
+      if (r.stderr.includes("rchd's live view")) break;
+      expect(Date.now() < deadline).toBe(true); // the view is built within the budget
+    }
+    const mainEdited = readFileSync(join(sc.rchDir, "src", "main.c"), "utf8").replace('"gcd"', '"GCD"');
+    const genEdited = "#define GEN_VALUE 7 /* edited locally during the build */\n";
+    const gate = join(sc.shm, "gate");
+    const running = sc.startRaw([rch, "exec", "-v", "--", "make", "slowbuild", "SLEEP=60", `GATE=${gate}`]);
+    try {
+      expect(await waitRemoteFile(sc, "started.flag", 20_000)).toBe(true);
+      writeFileSync(join(sc.rchDir, "src", "main.c"), mainEdited);
+      writeFileSync(join(sc.rchDir, "src", "gen.h"), genEdited);
+    } finally {
+      writeFileSync(gate, "");
+    }
+    const r = await running.done;
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain("rchd's live view");
+    expect(readFileSync(join(sc.rchDir, "src", "main.c"), "utf8")).toBe(mainEdited);
+    expect(readFileSync(join(sc.rchDir, "src", "gen.h"), "utf8")).toBe(genEdited);
+    expect(readFileSync(join(sc.rchDir, "out", "report.txt"), "utf8")).toBe("report from slowbuild\n");
+    expect((await sc.local(["make"], {}, sc.rchDir)).code).toBe(0);
+    const calc = await sc.local(["./calc"], {}, sc.rchDir);
+    expect(calc.stdout).toBe("GCD      21\nfib      102334155\ngen      7\n");
   });
 });
 

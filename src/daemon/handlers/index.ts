@@ -10,6 +10,7 @@ import { hello } from "./hello.ts";
 import { claim, output, release, renew } from "./lease.ts";
 import { select } from "./select.ts";
 import { timingGet, timingRecord } from "./timing.ts";
+import { tree } from "./tree.ts";
 
 export type Handler<T extends RequestType> = (
   ctx: DaemonContext,
@@ -35,4 +36,5 @@ export const handlers: { [T in RequestType]: Handler<T> } = {
   retire,
   benchmark,
   "disk.refresh": diskRefresh,
+  tree,
 };
