@@ -5,9 +5,9 @@
 // Anything rch cannot read or interpret makes the whole answer "unknown", and the hook passes.
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { parse } from "smol-toml";
 import * as v from "valibot";
 import { readSmallFile } from "../../config/smallFile.ts";
+import { parseToml } from "./toml.ts";
 
 export type Patterns = { ok: true; patterns: RegExp[] } | { ok: false; reason: string };
 
@@ -66,7 +66,7 @@ export function readPolicyFile(file: string, into: RegExp[]): string | undefined
   if (f.kind === "unreadable") return `${file}: ${f.reason}`;
   let doc: unknown;
   try {
-    doc = parse(f.bytes.toString("utf8"));
+    doc = parseToml(f.bytes.toString("utf8"));
   } catch {
     return `${file} is not valid TOML`;
   }
