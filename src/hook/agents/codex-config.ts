@@ -1,16 +1,16 @@
 // What `rch hook status --agent codex` reads from Codex's config.toml: whether the sandbox lets
 // `rch exec` reach rchd and the workers, and whether Codex was told to trust rch's hook. A file
 // that cannot be read or parsed is a warning, never an error: status must always answer.
-import { homedir } from "node:os";
 import { join } from "node:path";
 import * as v from "valibot";
+import { userHome } from "../../config/home.ts";
 import { readSmallFile } from "../../config/smallFile.ts";
 import { SANDBOX_NETWORK_HINT } from "../../shell/sandbox.ts";
 import { HOOK_MARKER } from "../prefilter.ts";
 import { parseToml } from "./toml.ts";
 
 export function codexHome(env: NodeJS.ProcessEnv): string {
-  return env.CODEX_HOME || join(env.HOME || homedir(), ".codex");
+  return env.CODEX_HOME || join(userHome(env), ".codex");
 }
 
 const Config = v.looseObject({

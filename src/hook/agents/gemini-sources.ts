@@ -7,15 +7,15 @@
 // difference against Claude Code's permission reader (≈52 ms CPU per hook process for both,
 // compiled binary, 3×50 runs each, mostly Bun's start on this 2-core machine).
 import { readdirSync } from "node:fs";
-import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import * as v from "valibot";
+import { userHome } from "../../config/home.ts";
 import { readSmallFile } from "../../config/smallFile.ts";
 import { type FoundPolicy, parentArgv, parseFlags } from "./gemini-flags.ts";
 import { addToolEntries, type Patterns, readPolicyPath } from "./gemini-policy.ts";
 
 export function geminiDir(env: NodeJS.ProcessEnv): string {
-  return join(env.GEMINI_CLI_HOME || env.HOME || homedir(), ".gemini");
+  return join(env.GEMINI_CLI_HOME || userHome(env), ".gemini");
 }
 
 const SYSTEM_DIR = "/etc/gemini-cli";
@@ -81,7 +81,7 @@ export function shellPatterns(env: NodeJS.ProcessEnv, projectDir: string, ppid: 
     join(projectDir, ".gemini", "policies"),
     ...extensionPolicyDirs(dir),
     ...flags.policyPaths.map((p) =>
-      p === "~" || p.startsWith("~/") ? join(env.HOME || homedir(), p.slice(1)) : resolve(projectDir, p),
+      p === "~" || p.startsWith("~/") ? join(userHome(env), p.slice(1)) : resolve(projectDir, p),
     ),
   ];
   for (const p of paths) {
