@@ -3,15 +3,11 @@
 // that cannot be read or parsed is a warning, never an error: status must always answer.
 import { join } from "node:path";
 import * as v from "valibot";
-import { userHome } from "../../config/home.ts";
 import { readSmallFile } from "../../config/smallFile.ts";
 import { SANDBOX_NETWORK_HINT } from "../../shell/sandbox.ts";
 import { HOOK_MARKER } from "../prefilter.ts";
+import { codexHome } from "./codex-home.ts";
 import { parseToml } from "./toml.ts";
-
-export function codexHome(env: NodeJS.ProcessEnv): string {
-  return env.CODEX_HOME || join(userHome(env), ".codex");
-}
 
 const Config = v.looseObject({
   sandbox_mode: v.optional(v.string()),
