@@ -62,7 +62,7 @@ export const codex: AgentAdapter = {
     "Codex skips hooks it does not trust, without a word: trust this one under /hooks in the Codex TUI " +
     "(or run rch hook install --agent codex --trust); a changed hook needs trusting again",
   // Only `rch hook status` asks, so config.toml's reader (its schema, TOML, the prefilter's marker)
-  // loads then, not with every hook run: ~0.4 M instructions per Codex hook run (callgrind).
+  // loads then, not with every hook run: ~0.2 M instructions per Codex hook run (callgrind).
   warnings: (env) => (require("./codex-config.ts") as typeof import("./codex-config.ts")).codexWarnings(env),
   async trust(file, env) {
     const { trustCodexHook } = await import("./codex-trust.ts");
