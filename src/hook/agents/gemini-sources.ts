@@ -19,13 +19,17 @@ export function geminiDir(env: NodeJS.ProcessEnv): string {
 }
 
 const SYSTEM_DIR = "/etc/gemini-cli";
-const List = v.optional(v.array(v.string()));
-const Settings = v.looseObject({
-  tools: v.optional(v.looseObject({ allowed: List, core: List })),
-  policyPaths: List,
-  adminPolicyPaths: List,
-  security: v.optional(v.looseObject({ enableConseca: v.optional(v.unknown()) })),
-});
+// Built on the first settings file found (most hook runs find none; see gemini-policy.ts).
+function settingsSchema() {
+  const List = v.optional(v.array(v.string()));
+  return v.looseObject({
+    tools: v.optional(v.looseObject({ allowed: List, core: List })),
+    policyPaths: List,
+    adminPolicyPaths: List,
+    security: v.optional(v.looseObject({ enableConseca: v.optional(v.unknown()) })),
+  });
+}
+let Settings: ReturnType<typeof settingsSchema> | undefined;
 
 /** One settings file; a string says why rch cannot use it (Gemini also accepts comments, which
  * rch does not parse: such a file makes the hook pass). */
@@ -39,6 +43,7 @@ function readSettings(file: string, into: FoundPolicy): string | undefined {
   } catch {
     return `${file} is not plain JSON`;
   }
+  Settings ??= settingsSchema();
   const r = v.safeParse(Settings, json);
   if (!r.success) return `${file}: unexpected settings shape`;
   const s = r.output;
