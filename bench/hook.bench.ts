@@ -4,8 +4,9 @@
 // `<that shell> -c true`, build median ≤ 1.5 × a compiled Bun program that only reads stdin. All
 // rows run side by side, interleaved, in one run so machine noise hits them alike.
 // Run: bun run build && bun bench/hook.bench.ts
-// RCH_BENCH_BASE=/path/to/another/rch adds that rch's installed hook for the default agent (build
-// command) to the same interleaved rounds: an A/B against an earlier build on one machine.
+// RCH_BENCH_BASE=/path/to/another/rch adds that rch's installed hook (build command) to the same
+// interleaved rounds, for every agent it can install (a build from before the adapters: only the
+// default agent): an A/B against an earlier build on one machine.
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -37,11 +38,18 @@ function installedHook(bin: string, agent: AgentAdapter, home = dir): string {
   return s.command;
 }
 
-function baseHook(): string | undefined {
-  if (!process.env.RCH_BENCH_BASE) return undefined;
+/** The base build's installed hook for `agent`, or undefined when it cannot install one. */
+function baseHook(agent: AgentAdapter): string | undefined {
+  const bin = process.env.RCH_BENCH_BASE;
+  if (!bin) return undefined;
   const home = mkdtempSync(join(tmpdir(), "rch-hook-bench-base-"));
   scratch.push(home);
-  return installedHook(process.env.RCH_BENCH_BASE, DEFAULT_AGENT, home);
+  try {
+    return installedHook(bin, agent, home);
+  } catch (e) {
+    if (agent === DEFAULT_AGENT) throw e;
+    return undefined;
+  }
 }
 
 // "bypassPermissions": the mode in which every agent's adapter rewrites (Codex rewrites in no other).
@@ -106,13 +114,14 @@ for (const agent of AGENTS) {
     vs: floorRef,
   });
 }
-const base = baseHook();
-if (base) {
+for (const agent of AGENTS) {
+  const base = baseHook(agent);
+  if (!base) continue;
   rows.push({
-    label: `base rch, ${DEFAULT_AGENT.name}: build`,
-    argv: [...DEFAULT_AGENT.hookShell, base],
-    input: payloadFile(DEFAULT_AGENT, "build"),
-    vs: { label: `${DEFAULT_AGENT.name}: build`, target: Number.POSITIVE_INFINITY },
+    label: `base rch, ${agent.name}: build`,
+    argv: [...agent.hookShell, base],
+    input: payloadFile(agent, "build"),
+    vs: { label: "bare compiled Bun, reads stdin", target: Number.POSITIVE_INFINITY },
   });
 }
 

@@ -34,7 +34,14 @@ export const EXTRA_LOCAL_TARGETS: readonly string[] = (
   "restart* up down run-dev"
 ).split(" ");
 
-const localTargetWord = globList([...MAKE_LOCAL_TARGETS, ...EXTRA_LOCAL_TARGETS]);
+// Built on the first target judged, not at import: every hook run loads this module, and most
+// lines name no make-style target (`cargo build`); building it at import cost ~0.2 M of the ~5 M
+// instructions a build-path hook run spends above the Bun floor (callgrind, compiled rch).
+let localTargetGlobs: ((word: string) => boolean) | undefined;
+function localTargetWord(word: string): boolean {
+  localTargetGlobs ??= globList([...MAKE_LOCAL_TARGETS, ...EXTRA_LOCAL_TARGETS]);
+  return localTargetGlobs(word);
+}
 
 /** Why a build-tool target must stay local, or undefined. Also checks the last path component. */
 export function localTarget(tool: string, t: WordToken): string | undefined {

@@ -1,9 +1,9 @@
 // Where rch keeps things. Read at call time (never at import) so tests and users can redirect with env.
-import { homedir } from "node:os";
 import { join } from "node:path";
+import { userHome } from "./home.ts";
 
 function home(): string {
-  return process.env.HOME || homedir();
+  return userHome();
 }
 
 /** Expands a leading `~/` the way a user writes it in config files. */

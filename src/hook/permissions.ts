@@ -1,8 +1,8 @@
 // Claude Code: whether the original line would have run without a prompt anyway (README: "The
 // hook"). Only then does rch say "allow"; the rewrite must never widen what the user permitted.
 import { existsSync } from "node:fs";
-import { homedir } from "node:os";
 import { join } from "node:path";
+import { userHome } from "../config/home.ts";
 import { smallText } from "../config/smallFile.ts";
 import { matchBashRule } from "./rules.ts";
 
@@ -32,11 +32,11 @@ function rulesOf(settings: Record<string, unknown> | undefined, into: RuleSet): 
 }
 
 export function claudeDir(env: NodeJS.ProcessEnv): string {
-  return env.CLAUDE_CONFIG_DIR || join(env.HOME || homedir(), ".claude");
+  return env.CLAUDE_CONFIG_DIR || join(userHome(env), ".claude");
 }
 
 function projectTrusted(env: NodeJS.ProcessEnv, projectDir: string): boolean {
-  const state = readJson(join(env.HOME || homedir(), ".claude.json"));
+  const state = readJson(join(userHome(env), ".claude.json"));
   const projects = state?.projects as Record<string, { hasTrustDialogAccepted?: unknown }> | undefined;
   return projects?.[projectDir]?.hasTrustDialogAccepted === true;
 }

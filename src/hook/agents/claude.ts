@@ -2,8 +2,8 @@
 // input, so the reply is a copy with only `command` changed (dropping timeout or
 // run_in_background would kill long builds at the default tool timeout).
 import { existsSync } from "node:fs";
-import { homedir } from "node:os";
 import { join } from "node:path";
+import { userHome } from "../../config/home.ts";
 import { allowedWithoutPrompt, claudeDir, effectiveRules } from "../permissions.ts";
 import { parseBashPreToolUse } from "./bashPreToolUse.ts";
 import type { AgentAdapter } from "./types.ts";
@@ -56,6 +56,6 @@ export const claude: AgentAdapter = {
     handler: (command) => ({ type: "command", command, timeout: TIMEOUT_S }),
   },
   hookShell: ["/bin/sh", "-c"],
-  detect: (env) => existsSync(claudeDir(env)) || existsSync(join(env.HOME || homedir(), ".claude.json")),
+  detect: (env) => existsSync(claudeDir(env)) || existsSync(join(userHome(env), ".claude.json")),
   afterChange: "running Claude Code sessions only see hook changes after a restart",
 };

@@ -1,17 +1,13 @@
 // What `rch hook status --agent codex` reads from Codex's config.toml: whether the sandbox lets
 // `rch exec` reach rchd and the workers, and whether Codex was told to trust rch's hook. A file
 // that cannot be read or parsed is a warning, never an error: status must always answer.
-import { homedir } from "node:os";
 import { join } from "node:path";
-import { parse } from "smol-toml";
 import * as v from "valibot";
 import { readSmallFile } from "../../config/smallFile.ts";
 import { SANDBOX_NETWORK_HINT } from "../../shell/sandbox.ts";
 import { HOOK_MARKER } from "../prefilter.ts";
-
-export function codexHome(env: NodeJS.ProcessEnv): string {
-  return env.CODEX_HOME || join(env.HOME || homedir(), ".codex");
-}
+import { codexHome } from "./codex-home.ts";
+import { parseToml } from "./toml.ts";
 
 const Config = v.looseObject({
   sandbox_mode: v.optional(v.string()),
@@ -56,7 +52,7 @@ export function codexWarnings(env: NodeJS.ProcessEnv): string[] {
   let raw: unknown = {};
   if (read.kind === "file") {
     try {
-      raw = parse(read.bytes.toString("utf8"));
+      raw = parseToml(read.bytes.toString("utf8"));
     } catch (e) {
       return [
         `${file} is not valid TOML (${(e as Error).message.split("\n")[0]}); Codex will not start with it`,

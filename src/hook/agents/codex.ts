@@ -6,7 +6,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { parseBashPreToolUse } from "./bashPreToolUse.ts";
-import { codexHome, codexWarnings } from "./codex-config.ts";
+import { codexHome } from "./codex-home.ts";
 import type { AgentAdapter } from "./types.ts";
 
 /** The permission modes in which Codex runs a shell call without asking anybody. Every other
@@ -61,7 +61,9 @@ export const codex: AgentAdapter = {
   afterInstall:
     "Codex skips hooks it does not trust, without a word: trust this one under /hooks in the Codex TUI " +
     "(or run rch hook install --agent codex --trust); a changed hook needs trusting again",
-  warnings: (env) => codexWarnings(env),
+  // Only `rch hook status` asks, so config.toml's reader (its schema, TOML, the prefilter's marker)
+  // loads then, not with every hook run: ~0.2 M instructions per Codex hook run (callgrind).
+  warnings: (env) => (require("./codex-config.ts") as typeof import("./codex-config.ts")).codexWarnings(env),
   async trust(file, env) {
     const { trustCodexHook } = await import("./codex-trust.ts");
     const r = await trustCodexHook(file, process.cwd(), env);

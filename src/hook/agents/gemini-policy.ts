@@ -5,23 +5,27 @@
 // Anything rch cannot read or interpret makes the whole answer "unknown", and the hook passes.
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { parse } from "smol-toml";
 import * as v from "valibot";
 import { readSmallFile } from "../../config/smallFile.ts";
+import { parseToml } from "./toml.ts";
 
 export type Patterns = { ok: true; patterns: RegExp[] } | { ok: false; reason: string };
 
-const Strings = v.union([v.string(), v.array(v.string())]);
-const Rule = v.looseObject({
-  toolName: v.optional(Strings),
-  argsPattern: v.optional(v.string()),
-  commandPrefix: v.optional(Strings),
-  commandRegex: v.optional(v.string()),
-});
-const PolicyFile = v.looseObject({
-  rule: v.optional(v.array(Rule)),
-  safety_checker: v.optional(v.array(Rule)),
-});
+// Built on the first policy file found: most hook runs find none, and building it with the module
+// was part of the ~0.35 M instructions this, the settings schema and gemini-status.ts cost per Gemini
+// hook run at load (callgrind).
+function policyFileSchema() {
+  const Strings = v.union([v.string(), v.array(v.string())]);
+  const Rule = v.looseObject({
+    toolName: v.optional(Strings),
+    argsPattern: v.optional(v.string()),
+    commandPrefix: v.optional(Strings),
+    commandRegex: v.optional(v.string()),
+  });
+  return v.looseObject({ rule: v.optional(v.array(Rule)), safety_checker: v.optional(v.array(Rule)) });
+}
+let PolicyFile: ReturnType<typeof policyFileSchema> | undefined;
+type Rule = NonNullable<v.InferOutput<ReturnType<typeof policyFileSchema>>["rule"]>[number];
 
 const SHELL_NAMES = new Set(["run_shell_command", "ShellTool"]);
 
@@ -37,7 +41,7 @@ function aboutShell(toolName: string | string[] | undefined): boolean {
   return names.some((n) => SHELL_NAMES.has(n) || n.includes("*"));
 }
 
-function sources(rule: v.InferOutput<typeof Rule>): string[] {
+function sources(rule: Rule): string[] {
   if (rule.commandPrefix !== undefined)
     return (Array.isArray(rule.commandPrefix) ? rule.commandPrefix : [rule.commandPrefix]).map(prefixPattern);
   if (rule.commandRegex !== undefined) return [`"command":"${rule.commandRegex}`];
@@ -46,7 +50,7 @@ function sources(rule: v.InferOutput<typeof Rule>): string[] {
 
 /** Adds a rule's regexes to `into`; false when one does not compile (Gemini would drop the rule,
  * but rch does not guess what else that changes). */
-function addRule(rule: v.InferOutput<typeof Rule>, into: RegExp[]): boolean {
+function addRule(rule: Rule, into: RegExp[]): boolean {
   if (!aboutShell(rule.toolName) && rule.commandPrefix === undefined && rule.commandRegex === undefined)
     return true;
   for (const src of sources(rule)) {
@@ -66,10 +70,11 @@ export function readPolicyFile(file: string, into: RegExp[]): string | undefined
   if (f.kind === "unreadable") return `${file}: ${f.reason}`;
   let doc: unknown;
   try {
-    doc = parse(f.bytes.toString("utf8"));
+    doc = parseToml(f.bytes.toString("utf8"));
   } catch {
     return `${file} is not valid TOML`;
   }
+  PolicyFile ??= policyFileSchema();
   const r = v.safeParse(PolicyFile, doc);
   if (!r.success) return `${file}: unexpected rule shape`;
   for (const rule of [...(r.output.rule ?? []), ...(r.output.safety_checker ?? [])])

@@ -7,25 +7,29 @@
 // difference against Claude Code's permission reader (≈52 ms CPU per hook process for both,
 // compiled binary, 3×50 runs each, mostly Bun's start on this 2-core machine).
 import { readdirSync } from "node:fs";
-import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import * as v from "valibot";
+import { userHome } from "../../config/home.ts";
 import { readSmallFile } from "../../config/smallFile.ts";
 import { type FoundPolicy, parentArgv, parseFlags } from "./gemini-flags.ts";
 import { addToolEntries, type Patterns, readPolicyPath } from "./gemini-policy.ts";
 
 export function geminiDir(env: NodeJS.ProcessEnv): string {
-  return join(env.GEMINI_CLI_HOME || env.HOME || homedir(), ".gemini");
+  return join(env.GEMINI_CLI_HOME || userHome(env), ".gemini");
 }
 
 const SYSTEM_DIR = "/etc/gemini-cli";
-const List = v.optional(v.array(v.string()));
-const Settings = v.looseObject({
-  tools: v.optional(v.looseObject({ allowed: List, core: List })),
-  policyPaths: List,
-  adminPolicyPaths: List,
-  security: v.optional(v.looseObject({ enableConseca: v.optional(v.unknown()) })),
-});
+// Built on the first settings file found (most hook runs find none; see gemini-policy.ts).
+function settingsSchema() {
+  const List = v.optional(v.array(v.string()));
+  return v.looseObject({
+    tools: v.optional(v.looseObject({ allowed: List, core: List })),
+    policyPaths: List,
+    adminPolicyPaths: List,
+    security: v.optional(v.looseObject({ enableConseca: v.optional(v.unknown()) })),
+  });
+}
+let Settings: ReturnType<typeof settingsSchema> | undefined;
 
 /** One settings file; a string says why rch cannot use it (Gemini also accepts comments, which
  * rch does not parse: such a file makes the hook pass). */
@@ -39,6 +43,7 @@ function readSettings(file: string, into: FoundPolicy): string | undefined {
   } catch {
     return `${file} is not plain JSON`;
   }
+  Settings ??= settingsSchema();
   const r = v.safeParse(Settings, json);
   if (!r.success) return `${file}: unexpected settings shape`;
   const s = r.output;
@@ -81,7 +86,7 @@ export function shellPatterns(env: NodeJS.ProcessEnv, projectDir: string, ppid: 
     join(projectDir, ".gemini", "policies"),
     ...extensionPolicyDirs(dir),
     ...flags.policyPaths.map((p) =>
-      p === "~" || p.startsWith("~/") ? join(env.HOME || homedir(), p.slice(1)) : resolve(projectDir, p),
+      p === "~" || p.startsWith("~/") ? join(userHome(env), p.slice(1)) : resolve(projectDir, p),
     ),
   ];
   for (const p of paths) {

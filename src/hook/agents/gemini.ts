@@ -8,7 +8,6 @@ import { existsSync } from "node:fs";
 import * as v from "valibot";
 import { commandPairs, firstSeeing } from "./gemini-judge.ts";
 import { geminiDir, shellPatterns } from "./gemini-sources.ts";
-import { geminiWarnings } from "./gemini-status.ts";
 import type { AgentAdapter } from "./types.ts";
 
 /** Lenient on purpose: newer fields are kept and passed back untouched. */
@@ -82,5 +81,7 @@ export const gemini: AgentAdapter = {
   hookShell: [BASH, "-c"],
   detect: (env) => existsSync(geminiDir(env)),
   afterChange: "Gemini CLI reads settings.json at start: restart running sessions",
-  warnings: (env) => geminiWarnings(env),
+  // Only `rch hook status` asks: its reader loads then, not with every hook run.
+  warnings: (env) =>
+    (require("./gemini-status.ts") as typeof import("./gemini-status.ts")).geminiWarnings(env),
 };

@@ -1,13 +1,20 @@
 // The agent registry: a new agent is one adapter file and one line here. The CLI (`--agent`,
 // `--all`), the registered command (`rch hook --agent NAME`) and the benches all read it.
-// Adapters load on demand, so a hook run loads only the agent it serves (all three at once cost
-// ~0.9 ms more per hook run on a 24 ms Bun start, measured side by side).
+// All adapters load with this module (static imports). Loading one on demand cost more than
+// loading all three: `await import()` of its chunks 1-2 ms more per build-path hook run, and a
+// synchronous `require` still ~0.5 M instructions more (callgrind, compiled rch; wall time the
+// same or 0.2-0.5 ms better), now that what only `rch hook status` needs (codex-config.ts,
+// gemini-status.ts) and the Gemini schemas are themselves loaded or built on first use. The
+// loaders stay async so the API does not depend on how adapters load.
+import { claude } from "./claude.ts";
+import { codex } from "./codex.ts";
+import { gemini } from "./gemini.ts";
 import type { AgentAdapter } from "./types.ts";
 
 const LOADERS = {
-  claude: async () => (await import("./claude.ts")).claude,
-  codex: async () => (await import("./codex.ts")).codex,
-  gemini: async () => (await import("./gemini.ts")).gemini,
+  claude: async () => claude,
+  codex: async () => codex,
+  gemini: async () => gemini,
 } satisfies Record<string, () => Promise<AgentAdapter>>;
 
 export const AGENT_NAMES: readonly string[] = Object.keys(LOADERS);
