@@ -101,7 +101,9 @@ test("10 concurrent clients with no daemon start exactly one", async () => {
     expect(r.code).toBe(0);
     expect(r.lines[0]?.kind).toBe("worker");
   }
-  expect(daemonPids(rch)).toHaveLength(1);
+  // A starter that lost the race may still be on its way out (a loaded machine): one remains, and
+  // the log shows that only one ever listened.
+  await waitFor("one daemon left", () => daemonPids(rch).length === 1, 10_000);
   const log = readFileSync(rch.paths.log, "utf8");
   expect(log.match(/listening on/g)).toHaveLength(1);
   expect(log).not.toContain("already running");
