@@ -17,6 +17,7 @@ import { remoteProjectDir } from "../src/exec/remoteDir.ts";
 import { sshArgv, sshTarget } from "../src/ssh/options.ts";
 import { pushArgv, runRsync } from "../src/transfer/rsync.ts";
 import { buildRules } from "../src/transfer/rules.ts";
+import { workerConfig } from "../test/bed/client.ts";
 import { startFleet } from "../test/bed/fleet.ts";
 import { must } from "../test/bed/proc.ts";
 import { baseRchEnv, ensureBinary, rchEnv } from "../test/exec/bedEnv.ts";
@@ -58,20 +59,7 @@ async function main(): Promise<void> {
   try {
     Object.assign(process.env, { RCH_CACHE_DIR: e.env.RCH_CACHE_DIR, RCH_SSH_CONFIG: e.env.RCH_SSH_CONFIG });
     const w = fleet.workers[0]!;
-    const worker = {
-      id: w.id,
-      host: w.host,
-      port: w.port,
-      user: w.user,
-      identity_file: w.identityFile,
-      total_slots: 4,
-      priority: 100,
-      tags: [],
-      remote_root: w.remoteRoot,
-      enabled: true,
-      min_free_gb: 10,
-      max_disk_gb: 0,
-    };
+    const worker = workerConfig(w, { min_free_gb: 10 });
     const target = sshTarget(worker, defaultConfig().ssh);
     const ssh = sshArgv(target);
 

@@ -13,6 +13,7 @@ import { buildArgs, syncHeader } from "../src/exec/script.ts";
 import { sshArgv, sshTarget } from "../src/ssh/options.ts";
 import { remoteCommand } from "../src/ssh/remote.ts";
 import { RUN_PROGRAM } from "../src/worker/programs.ts";
+import { workerConfig } from "../test/bed/client.ts";
 import { startFleet } from "../test/bed/fleet.ts";
 import { ensureBinary, rchEnv } from "../test/exec/bedEnv.ts";
 
@@ -26,11 +27,7 @@ async function main(): Promise<void> {
   try {
     const w = fleet.workers[0]!;
     Object.assign(process.env, { RCH_CACHE_DIR: e.env.RCH_CACHE_DIR, RCH_SSH_CONFIG: e.env.RCH_SSH_CONFIG });
-    const worker = {
-      ...{ id: w.id, host: w.host, port: w.port, user: w.user, identity_file: w.identityFile },
-      ...{ total_slots: 8, priority: 100, tags: [], remote_root: w.remoteRoot, enabled: true },
-      ...{ min_free_gb: 0, max_disk_gb: 0 },
-    };
+    const worker = workerConfig(w, { total_slots: 8 });
     const ssh = sshArgv(sshTarget(worker, defaultConfig().ssh));
     const copy = `${w.remoteRoot}/bench-copy`;
     Bun.spawnSync([...ssh, `mkdir -p ${copy}`]);

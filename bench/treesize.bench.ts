@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { defaultConfig } from "../src/config/schema.ts";
 import { remoteProjectDir } from "../src/exec/remoteDir.ts";
 import { sshArgv, sshTarget } from "../src/ssh/options.ts";
+import { workerConfig } from "../test/bed/client.ts";
 import { startFleet } from "../test/bed/fleet.ts";
 import { ensureBinary, rchEnv } from "../test/exec/bedEnv.ts";
 
@@ -75,20 +76,7 @@ async function main(): Promise<void> {
   const base = mkdtempSync("/tmp/rchbench-tree-");
   try {
     const w = fleet.workers[0]!;
-    const worker = {
-      id: w.id,
-      host: w.host,
-      port: w.port,
-      user: w.user,
-      identity_file: w.identityFile,
-      total_slots: 4,
-      priority: 100,
-      tags: [],
-      remote_root: w.remoteRoot,
-      enabled: true,
-      min_free_gb: 10,
-      max_disk_gb: 0,
-    };
+    const worker = workerConfig(w, { min_free_gb: 10 });
     Object.assign(process.env, { RCH_CACHE_DIR: e.env.RCH_CACHE_DIR, RCH_SSH_CONFIG: e.env.RCH_SSH_CONFIG });
     const ssh = sshArgv(sshTarget(worker, defaultConfig().ssh));
     const lines: string[] = [];

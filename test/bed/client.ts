@@ -1,6 +1,8 @@
 // Client side of the bed: the files and ssh argv a test (or rch) uses to reach the workers.
 import { writeFileSync } from "node:fs";
 import { stringify } from "smol-toml";
+import * as v from "valibot";
+import { type WorkerConfig, workerSchema } from "../../src/config/schema.ts";
 import type { BedWorker } from "./types.ts";
 
 /** Options that make the system ssh behave the same on every machine: no user/system ssh_config
@@ -86,4 +88,21 @@ export function workersToml(workers: readonly BedWorker[], extra: TomlExtra = {}
     ...(typeof extra === "function" ? extra(w) : extra),
   }));
   return stringify({ workers: entries });
+}
+
+/** A bed worker as rch's config holds it (defaults filled by the schema, min_free_gb 0 as in
+ * workersToml); `over` sets other keys (total_slots, min_free_gb…). */
+export function workerConfig(w: BedWorker, over: Record<string, unknown> = {}): WorkerConfig {
+  return v.parse(workerSchema, {
+    id: w.id,
+    host: w.host,
+    port: w.port,
+    user: w.user,
+    identity_file: w.identityFile,
+    total_slots: w.totalSlots,
+    priority: w.priority,
+    remote_root: w.remoteRoot,
+    min_free_gb: 0,
+    ...over,
+  });
 }

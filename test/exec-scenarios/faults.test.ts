@@ -5,10 +5,11 @@
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { appendFileSync, chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { defaultConfig, type WorkerConfig } from "../../src/config/schema.ts";
+import { defaultConfig } from "../../src/config/schema.ts";
 import type { SshTarget } from "../../src/ssh/options.ts";
 import { pushArgv, runRsync } from "../../src/transfer/rsync.ts";
 import { buildRules } from "../../src/transfer/rules.ts";
+import { workerConfig } from "../bed/client.ts";
 import {
   expectFellBack,
   expectRanRemotely,
@@ -211,20 +212,7 @@ describe("fallback lines name the real cause", () => {
     const w = bed.fleet.worker("w1");
     await bed.fleet.startWorker("w1", { newHostKey: true });
     try {
-      const worker: WorkerConfig = {
-        id: w.id,
-        host: w.host,
-        port: w.port,
-        user: w.user,
-        identity_file: w.identityFile,
-        total_slots: w.totalSlots,
-        priority: w.priority,
-        tags: [],
-        remote_root: w.remoteRoot,
-        enabled: true,
-        min_free_gb: 0,
-        max_disk_gb: 0,
-      };
+      const worker = workerConfig(w);
       const target: SshTarget = {
         worker,
         settings: defaultConfig().ssh,

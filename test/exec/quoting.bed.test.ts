@@ -8,6 +8,7 @@ import fc from "fast-check";
 import { defaultConfig } from "../../src/config/schema.ts";
 import { sshTarget } from "../../src/ssh/options.ts";
 import { runRemote } from "../../src/ssh/remote.ts";
+import { workerConfig } from "../bed/client.ts";
 import { type Fleet, startFleet } from "../bed/fleet.ts";
 import { run } from "../bed/proc.ts";
 import { cleanUp } from "../support/cleanup.ts";
@@ -69,23 +70,7 @@ function target(e: RchEnv) {
   process.env.RCH_CACHE_DIR = e.env.RCH_CACHE_DIR;
   process.env.RCH_SSH_CONFIG = e.env.RCH_SSH_CONFIG;
   const w = fleet.workers[0]!;
-  return sshTarget(
-    {
-      id: w.id,
-      host: w.host,
-      port: w.port,
-      user: w.user,
-      identity_file: w.identityFile,
-      total_slots: 1,
-      priority: 1,
-      tags: [],
-      remote_root: w.remoteRoot,
-      enabled: true,
-      min_free_gb: 10,
-      max_disk_gb: 0,
-    },
-    defaultConfig().ssh,
-  );
+  return sshTarget(workerConfig(w, { total_slots: 1, priority: 1, min_free_gb: 10 }), defaultConfig().ssh);
 }
 
 test("remoteCommand: argv round-trips through ssh + login shell + sh -c", async () => {
