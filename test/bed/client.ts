@@ -75,7 +75,14 @@ export type TomlExtra = Record<string, unknown> | ((w: BedWorker) => Record<stri
  * workers share one 4 GiB tmpfs, which rch's default floor (10 GB) would refuse; disk-space
  * tests set their own (with a `rootSize` tmpfs per worker). */
 export function workersToml(workers: readonly BedWorker[], extra: TomlExtra = {}): string {
-  const entries = workers.map((w) => ({
+  return stringify({
+    workers: workers.map((w) => ({ ...entryOf(w), ...(typeof extra === "function" ? extra(w) : extra) })),
+  });
+}
+
+/** One workers.toml entry for a bed worker: what rch needs to reach it. */
+function entryOf(w: BedWorker): Record<string, unknown> {
+  return {
     id: w.id,
     host: w.host,
     port: w.port,
@@ -85,24 +92,11 @@ export function workersToml(workers: readonly BedWorker[], extra: TomlExtra = {}
     priority: w.priority,
     remote_root: w.remoteRoot,
     min_free_gb: 0,
-    ...(typeof extra === "function" ? extra(w) : extra),
-  }));
-  return stringify({ workers: entries });
+  };
 }
 
 /** A bed worker as rch's config holds it (defaults filled by the schema, min_free_gb 0 as in
  * workersToml); `over` sets other keys (total_slots, min_free_gb…). */
 export function workerConfig(w: BedWorker, over: Record<string, unknown> = {}): WorkerConfig {
-  return v.parse(workerSchema, {
-    id: w.id,
-    host: w.host,
-    port: w.port,
-    user: w.user,
-    identity_file: w.identityFile,
-    total_slots: w.totalSlots,
-    priority: w.priority,
-    remote_root: w.remoteRoot,
-    min_free_gb: 0,
-    ...over,
-  });
+  return v.parse(workerSchema, { ...entryOf(w), ...over });
 }
