@@ -52,6 +52,10 @@ export const sectionSchemas = {
     env_allowlist: strList,
     /** Upper bound for bringing artifacts back, after which rch exits with its own code. */
     artifact_timeout_s: posInt,
+    /** From this many files in the project, a same-path build's in-tree changes are learnt from an
+     * overlay instead of a walk of the worker's copy (src/worker/run.sh; README "How rch knows what
+     * changed"). */
+    overlay_min_files: nonNegInt,
   },
   daemon: {
     heartbeat_interval_s: posInt,
@@ -115,7 +119,7 @@ export function defaultConfig(): Config {
       control_persist_s: 600,
       strict_host_key_checking: "accept-new",
     },
-    exec: { env_allowlist: [], artifact_timeout_s: 300 },
+    exec: { env_allowlist: [], artifact_timeout_s: 300, overlay_min_files: 20_000 },
     daemon: {
       heartbeat_interval_s: 30,
       circuit_failure_threshold: 3,

@@ -159,6 +159,7 @@ export async function runRemoteJob(ctx: JobContext): Promise<JobResult> {
         stamp: sync.kind === "current" ? "" : sync.stamp,
         remove: sync.kind === "inline" ? sync.remove : [],
         tarBytes: sync.kind === "inline" ? sync.tar.length : 0,
+        overlay: plan.family.trackInTree && scan.files >= plan.config.exec.overlay_min_files,
       }),
     );
     if (sync.kind === "inline") run.send(sync.tar);

@@ -48,6 +48,9 @@ export interface SyncHeader {
   /** Paths to remove first (relative to the root; no newlines), then a tar of this many bytes. */
   remove: readonly string[];
   tarBytes: number;
+  /** Learn the build's in-tree changes from an overlay rather than a walk of the copy (run.sh's
+   * "In-tree changes through an overlay"; same-path mode only, the worker falls back by itself). */
+  overlay?: boolean;
 }
 
 /** The header line(s); "abort" makes the script exit before doing anything (a dropped session);
@@ -57,7 +60,7 @@ export function syncHeader(h: SyncHeader | "abort" | "lock"): Uint8Array {
   if (h === "abort") return Buffer.from("A\n");
   if (h === "lock") return Buffer.from("L\n");
   if (h.remove.some((p) => p.includes("\n"))) throw new Error("paths to remove may not contain newlines");
-  const line = `H ${h.check || "-"} ${h.stamp || "-"} ${h.tarBytes} ${h.remove.length}\n`;
+  const line = `H ${h.check || "-"} ${h.stamp || "-"} ${h.tarBytes} ${h.remove.length} ${h.overlay ? "o" : "-"}\n`;
   return Buffer.from(line + h.remove.map((p) => `${p}\n`).join(""));
 }
 

@@ -415,6 +415,10 @@ while [ "$i" -lt "$count" ] && [ "$have_flock" = yes ] && ! enough; do
       continue
     fi
     rm -f -- ".rch/stamps/$c" "$c.rch-bun.log" "$c.rch-rerooted" "$c".rch-new-* "$c".rch-mark-*
+    # A killed build's overlay dirs (run.sh's prepare_overlay): their work dir is mode 000.
+    for ov in "$c".rch-ov-*; do
+      if [ -d "$ov" ]; then chmod -R u+rwx -- "$ov" 2>/dev/null; rm -rf -- "$ov"; fi
+    done
     unlock_copy
     remove_tree ".rch/trash/$c.$$"
   fi

@@ -59,7 +59,9 @@ test("snapshot round-trips and the diff names exactly what changed", () => {
 test("the sync header the remote script reads", () => {
   expect(
     Buffer.from(syncHeader({ check: "", stamp: "s2", remove: ["a b", "c"], tarBytes: 512 })).toString(),
-  ).toBe("H - s2 512 2\na b\nc\n");
+  ).toBe("H - s2 512 2 -\na b\nc\n");
+  const big = syncHeader({ check: "s1", stamp: "", remove: [], tarBytes: 0, overlay: true });
+  expect(Buffer.from(big).toString()).toBe("H s1 - 0 0 o\n");
   expect(Buffer.from(syncHeader("abort")).toString()).toBe("A\n");
   expect(() => syncHeader({ check: "x", stamp: "", remove: ["bad\nname"], tarBytes: 0 })).toThrow();
 });
