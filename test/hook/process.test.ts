@@ -100,6 +100,24 @@ describe("rch hook: builds", () => {
     });
   });
 
+  test("a payload longer than one read, multi-byte characters across the chunk edges: read whole", () => {
+    // 150,000 UTF-8 bytes: stdin is read in 64 KiB steps into a growing buffer and decoded once.
+    const description = "é€".repeat(30_000);
+    const r = run(
+      [rch, "hook"],
+      JSON.stringify(JSON.parse(payload("make -j4")), (k, v) => (k === "description" ? description : v)),
+    );
+    expect(r.code).toBe(0);
+    const input = JSON.parse(r.out).hookSpecificOutput.updatedInput;
+    expect(input.command).toBe(`'${rch}' exec -- make -j4`);
+    expect(input.description).toBe(description);
+  });
+
+  test("a byte-order mark before the JSON: not JSON, no output (the mark is kept, not skipped)", () => {
+    const r = run([rch, "hook"], `\uFEFF${payload("make")}`);
+    expect({ code: r.code, out: r.out }).toEqual({ code: 0, out: "" });
+  });
+
   test("RCH_BYPASS turns the hook off", () => {
     const r = Bun.spawnSync([rch, "hook"], {
       stdin: Buffer.from(payload("make")),

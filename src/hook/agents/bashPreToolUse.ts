@@ -4,15 +4,21 @@
 import * as v from "valibot";
 import type { ParsedCall } from "./types.ts";
 
-const Payload = v.looseObject({
-  hook_event_name: v.optional(v.string()),
-  tool_name: v.string(),
-  tool_input: v.looseObject({ command: v.string() }),
-  cwd: v.optional(v.string()),
-  permission_mode: v.optional(v.string()),
-});
+// Built on the first payload: every adapter loads with the registry, and a hook run parses one
+// agent's payload only, so the other schema is never built.
+function payloadSchema() {
+  return v.looseObject({
+    hook_event_name: v.optional(v.string()),
+    tool_name: v.string(),
+    tool_input: v.looseObject({ command: v.string() }),
+    cwd: v.optional(v.string()),
+    permission_mode: v.optional(v.string()),
+  });
+}
+let Payload: ReturnType<typeof payloadSchema> | undefined;
 
 export function parseBashPreToolUse(payload: unknown): ParsedCall {
+  Payload ??= payloadSchema();
   const r = v.safeParse(Payload, payload);
   if (!r.success) return { ok: false, reason: "input is not a Bash PreToolUse payload" };
   const p = r.output;

@@ -6,7 +6,7 @@
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import * as v from "valibot";
-import { readSmallFile } from "../../config/smallFile.ts";
+import { readSmallText } from "../../config/smallFile.ts";
 import { parseToml } from "./toml.ts";
 
 export type Patterns = { ok: true; patterns: RegExp[] } | { ok: false; reason: string };
@@ -65,12 +65,12 @@ function addRule(rule: Rule, into: RegExp[]): boolean {
 
 /** One policy file. Undefined when fine, else why rch cannot use it. */
 export function readPolicyFile(file: string, into: RegExp[]): string | undefined {
-  const f = readSmallFile(file);
+  const f = readSmallText(file);
   if (f.kind === "absent") return undefined;
   if (f.kind === "unreadable") return `${file}: ${f.reason}`;
   let doc: unknown;
   try {
-    doc = parseToml(f.bytes.toString("utf8"));
+    doc = parseToml(f.text);
   } catch {
     return `${file} is not valid TOML`;
   }

@@ -10,7 +10,7 @@ import { readdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import * as v from "valibot";
 import { userHome } from "../../config/home.ts";
-import { readSmallFile } from "../../config/smallFile.ts";
+import { readSmallText } from "../../config/smallFile.ts";
 import { type FoundPolicy, parentArgv, parseFlags } from "./gemini-flags.ts";
 import { addToolEntries, type Patterns, readPolicyPath } from "./gemini-policy.ts";
 
@@ -34,12 +34,12 @@ let Settings: ReturnType<typeof settingsSchema> | undefined;
 /** One settings file; a string says why rch cannot use it (Gemini also accepts comments, which
  * rch does not parse: such a file makes the hook pass). */
 function readSettings(file: string, into: FoundPolicy): string | undefined {
-  const f = readSmallFile(file);
+  const f = readSmallText(file);
   if (f.kind === "absent") return undefined;
   if (f.kind === "unreadable") return `${file}: ${f.reason}`;
   let json: unknown;
   try {
-    json = JSON.parse(f.bytes.toString("utf8"));
+    json = JSON.parse(f.text);
   } catch {
     return `${file} is not plain JSON`;
   }

@@ -10,13 +10,17 @@ import { commandPairs, firstSeeing } from "./gemini-judge.ts";
 import { geminiDir, shellPatterns } from "./gemini-sources.ts";
 import type { AgentAdapter } from "./types.ts";
 
-/** Lenient on purpose: newer fields are kept and passed back untouched. */
-const Payload = v.looseObject({
-  hook_event_name: v.optional(v.string()),
-  tool_name: v.string(),
-  tool_input: v.looseObject({ command: v.string() }),
-  cwd: v.optional(v.string()),
-});
+/** Lenient on purpose: newer fields are kept and passed back untouched. Built on the first
+ * payload (bashPreToolUse.ts says why). */
+function payloadSchema() {
+  return v.looseObject({
+    hook_event_name: v.optional(v.string()),
+    tool_name: v.string(),
+    tool_input: v.looseObject({ command: v.string() }),
+    cwd: v.optional(v.string()),
+  });
+}
+let Payload: ReturnType<typeof payloadSchema> | undefined;
 
 /** Milliseconds Gemini gives the hook before killing it and running the original command. */
 const TIMEOUT_MS = 10_000;
@@ -28,6 +32,7 @@ export const gemini: AgentAdapter = {
   name: "gemini",
   title: "Gemini CLI",
   parse(payload) {
+    Payload ??= payloadSchema();
     const r = v.safeParse(Payload, payload);
     if (!r.success) return { ok: false, reason: "input is not a run_shell_command BeforeTool payload" };
     const p = r.output;
