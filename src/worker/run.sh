@@ -451,6 +451,8 @@ run_build() {
 # The missing dirs are made by the bind itself (mount --mkdir, util-linux 2.38; one exec fewer
 # than mkdir -p, which older ones get instead).
 # Refused (mapped mode): a local_root that would hide the worker's home or the copy.
+# An overlay that cannot make its work dir mounts read-only (the kernel says so only in its log):
+# `[ -w ]` (access(2), EROFS) notices, and the copy is bound over it as without one.
 # With an overlay (OV), NS_PROGRAM waits for the build instead of becoming it, then makes one rm
 # for every entry of the copy the merged view no longer has (under each dir the build wrote in)
 # and for the overlay's work dir: overlayfs leaves a mode-000 dir there, holding the inode its
@@ -505,6 +507,7 @@ place_copy() {
   fi
 }
 if [ -n "$ov" ] && ! place_copy 2>/dev/null; then ov=; fi
+if [ -n "$ov" ] && ! [ -w "$root" ]; then ov=; fi
 if [ -z "$ov" ]; then
   place_copy || fail "cannot bind the copy at $root"
 else

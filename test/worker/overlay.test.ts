@@ -248,6 +248,31 @@ describe.each(SHELLS)("run.sh in-tree changes through an overlay under %s", (she
 });
 
 test(
+  "an overlay the kernel mounts read-only (no work dir): the copy is bound instead, and walked",
+  async () => {
+    const home = makeHome();
+    const ov = home.beside(`.rch-ov-${NONCE}`);
+    try {
+      // A work dir the worker user cannot write into (root's): overlayfs cannot make its own dir
+      // there and mounts read-only, which only its kernel log says.
+      mkdirSync(join(ov, "u"), { recursive: true });
+      mkdirSync(join(ov, "w"));
+      chownSync(ov, NOBODY, NOBODY);
+      chownSync(join(ov, "u"), NOBODY, NOBODY);
+      const r = await build("dash", home, true, { argv: ["sh", "-c", "echo made >made.o"] });
+      expect(r.end?.exitCode).toBe(0);
+      expect(r.stderr).toBe("");
+      expect(newList(home)).toEqual(["made.o"]);
+      expect(readFileSync(join(home.copy, "made.o"), "utf8")).toBe("made\n");
+      expect(leftovers(home)).toEqual([]);
+    } finally {
+      home.dispose();
+    }
+  },
+  BUDGET_MS,
+);
+
+test(
   "a killed build's overlay dirs (a mode-000 work dir inside) are swept once an hour old",
   async () => {
     const home = makeHome();
