@@ -68,8 +68,9 @@ test("heartbeats record latency over the ssh master", async () => {
   const s = await admin(rch).status(0);
   for (const w of s.workers) {
     expect(w.circuit).toBe("closed");
+    // A measured round trip, not a bound on it: a loaded machine took 1.1 s (no wall-clock limits).
     expect(w.latencyMs).toBeGreaterThan(0);
-    expect(w.latencyMs).toBeLessThan(1000);
+    expect(Number.isFinite(w.latencyMs)).toBe(true);
   }
 });
 
