@@ -56,6 +56,9 @@ export const sectionSchemas = {
      * overlay instead of a walk of the worker's copy (src/worker/run.sh; README "How rch knows what
      * changed"). */
     overlay_min_files: nonNegInt,
+    /** Same-path cargo builds: send up the profile dirs of the target dir a local build changed
+     * since rch last left them, so the worker does not compile that again (src/exec/seed.ts). */
+    seed_target: bool,
   },
   daemon: {
     heartbeat_interval_s: posInt,
@@ -119,7 +122,7 @@ export function defaultConfig(): Config {
       control_persist_s: 600,
       strict_host_key_checking: "accept-new",
     },
-    exec: { env_allowlist: [], artifact_timeout_s: 300, overlay_min_files: 20_000 },
+    exec: { env_allowlist: [], artifact_timeout_s: 300, overlay_min_files: 20_000, seed_target: true },
     daemon: {
       heartbeat_interval_s: 30,
       circuit_failure_threshold: 3,

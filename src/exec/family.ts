@@ -33,6 +33,9 @@ export interface FamilyPlan {
   fixDirs: string[];
   /** Not brought back with the output dirs (rsync patterns relative to each dir). */
   pullExcludes?: string[];
+  /** cargo's target dir (absolute): profile dirs a local build changed are sent up before a
+   * same-path build (exec/seed.ts). */
+  seedDir?: string;
   /** bun: the dir (absolute) holding package.json, where `bun install` runs on the worker. */
   bunDir?: string;
   /** Why this command cannot run remotely at all (→ local). */
@@ -142,6 +145,7 @@ function cargoTargetPlan(
   // Incremental-compilation caches serve only the worker's next build; here they are megabytes
   // of dead weight (a local build keeps its own).
   plan.pullExcludes = ["incremental/"];
+  plan.seedDir = target;
   // Cross builds put their outputs under target/<triple>/: executables of another machine, on
   // purpose. (A build.target set in .cargo/config.toml is not read: such builds meet the check.)
   const triples = [...optionValues(args, "--target"), ctx.env.CARGO_BUILD_TARGET ?? ""]

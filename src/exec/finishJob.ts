@@ -12,6 +12,7 @@ import type { JobResult } from "./remoteJob.ts";
 import type { RemoteOutcome } from "./remoteRun.ts";
 import type { ExecReporter } from "./report.ts";
 import { returnArtifacts } from "./returnArtifacts.ts";
+import { seedState } from "./seed.ts";
 import { commitSync } from "./syncUp.ts";
 
 /** Exit code of rch itself when the build ran but its artifacts could not be brought back. */
@@ -92,7 +93,7 @@ export async function finishJob(f: FinishInput): Promise<JobResult> {
   const changedTree = back.placed.length > 0 || back.removed.length > 0;
   if (isLive(f.scan)) {
     const rec = changedTree ? await settleLive(f, record, back.placed, back.removed) : record;
-    writeSyncRecord(f.key, { ...rec, outputs: back.outputs });
+    writeSyncRecord(f.key, { ...rec, outputs: back.outputs, seeds: seedState(plan) });
     return exit(outcome.exitCode);
   }
   const settled = changedTree
@@ -100,7 +101,7 @@ export async function finishJob(f: FinishInput): Promise<JobResult> {
     : undefined;
   if (settled) commitSync(f.key, settled, record.syncId, record);
   const fingerprint = settled ? settled.hash : changedTree ? "" : record.fingerprint;
-  writeSyncRecord(f.key, { ...record, fingerprint, outputs: back.outputs });
+  writeSyncRecord(f.key, { ...record, fingerprint, outputs: back.outputs, seeds: seedState(plan) });
   return exit(outcome.exitCode);
 }
 

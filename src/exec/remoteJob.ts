@@ -16,6 +16,7 @@ import { askLive, isLive, type LiveState } from "./liveTree.ts";
 import { cargoPathOutsideRoot } from "./outside.ts";
 import type { ExecPlan } from "./plan.ts";
 import { scriptArgsFor } from "./planArgs.ts";
+import { seedWorker } from "./seed.ts";
 import { remoteProjectDir } from "./remoteDir.ts";
 import { type RemoteOutcome, RemoteRun } from "./remoteRun.ts";
 import type { ExecReporter } from "./report.ts";
@@ -153,6 +154,8 @@ export async function runRemoteJob(ctx: JobContext): Promise<JobResult> {
       return ended.kind === "not-started" ? notStarted(ended, worker.id, plan.argv[0]!) : unexpected(ended);
     }
     report.detail(describeSync(sync, scan.files, worker.id));
+    // Before the header: the build must not start until the worker has what was sent.
+    if (samePath) await seedWorker({ plan, worker, remoteDir, rsync, seeds: record?.seeds, report });
     run.send(
       syncHeader({
         check: sync.kind === "pushed" ? "" : sync.check,

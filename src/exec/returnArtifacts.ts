@@ -17,6 +17,7 @@ import { compileRules } from "../transfer/rules.ts";
 import { rerootTextFile } from "../transfer/textFix.ts";
 import type { EndInfo, StartInfo } from "./markers.ts";
 import type { ExecReporter } from "./report.ts";
+import { profileDirs } from "./seed.ts";
 
 export type ReturnResult =
   | { ok: true; outputs: Record<string, string>; placed: string[]; removed: string[] }
@@ -118,8 +119,11 @@ async function returnStaged(inp: ReturnInput, stage: string): Promise<ReturnResu
         continue;
       }
     }
+    // A cargo lock file that exists here stays the one it is: a new inode would be a second lock
+    // beside the one a running cargo holds (rsync replaces a file by renaming a new one over it).
+    const locks = profileDirs(abs).map((p) => `/${p}/.cargo-lock`);
     const r = await runRsync(
-      pullDirArgv(inp.rsync, inp.remoteDir, rel, abs, inp.pullExcludes),
+      pullDirArgv(inp.rsync, inp.remoteDir, rel, abs, [...inp.pullExcludes, ...locks]),
       inp.rsync.timeoutMs,
       inp.rsync.signal,
     );

@@ -91,6 +91,7 @@ export function commitSync(
 ): SyncRecord {
   const rec: SyncRecord = { fingerprint: scan.hash, syncId: stamp };
   if (prev?.outputs) rec.outputs = prev.outputs;
+  if (prev?.seeds) rec.seeds = prev.seeds;
   if (isLive(scan)) rec.view = scan.live.token;
   writeSyncRecord(key, rec);
   if (!isLive(scan)) writeSnapshot(key, stamp, scan);

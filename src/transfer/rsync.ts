@@ -5,7 +5,7 @@ import { diagnose } from "../ssh/diagnose.ts";
 import { rsyncRsh, type SshTarget } from "../ssh/options.ts";
 import { run } from "../ssh/proc.ts";
 import { remoteCommand } from "../ssh/remote.ts";
-import { PULL_PROGRAM } from "../worker/programs.ts";
+import { PULL_PROGRAM, SEED_PROGRAM } from "../worker/programs.ts";
 import { type FilterRule, rsyncFilterArgs } from "./rules.ts";
 
 export type RsyncResult = { ok: true; ms: number; stats: string } | { ok: false; ms: number; reason: string };
@@ -83,6 +83,37 @@ export function pullListArgv(c: RsyncCommon, remoteDir: string, remoteList: stri
     `--files-from=:${remoteList}`,
     remoteSpec(c.target, `${remoteDir}/`),
     `${stage}/`,
+  ];
+}
+
+/**
+ * One of cargo's profile dirs up, under cargo's lock at both ends: here `flock -n` on the local
+ * dir's .cargo-lock (a local cargo building now: exit 75, nothing sent, never a wait), there
+ * src/worker/seed.sh waits for the copy's (exit 5 after waitS). No --delete: what the worker has
+ * besides is cargo's to judge. `.cargo-lock` itself never travels (a new inode is a new lock).
+ */
+export function seedArgv(
+  c: RsyncCommon,
+  localDir: string,
+  remoteCopy: string,
+  remoteDir: string,
+  waitS: number,
+  excludes: readonly string[],
+): string[] {
+  return [
+    "flock",
+    "-n",
+    "-E",
+    "75",
+    `${localDir}/.cargo-lock`,
+    ...baseArgs(c),
+    "--safe-links",
+    "--hard-links",
+    `--rsync-path=${remoteCommand(SEED_PROGRAM, [remoteCopy, remoteDir, String(Math.ceil(waitS))])}`,
+    "--filter=- /.cargo-lock",
+    ...excludes.map((p) => `--filter=- ${p}`),
+    `${localDir}/`,
+    remoteSpec(c.target, `${remoteDir}/`),
   ];
 }
 

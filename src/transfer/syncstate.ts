@@ -10,6 +10,9 @@ export interface SyncRecord {
   syncId: string;
   /** Per artifact dir (relative to the root): fingerprint of the local dir right after the last pull. */
   outputs?: Record<string, string>;
+  /** Per cargo profile dir (relative to the root): its signature right after the last pull
+   * (exec/seed.ts); one that moved since was changed here, and is sent up before a build. */
+  seeds?: Record<string, string>;
   /** The state of rchd's live view ("<epoch>:<gen>") the copy holds: the next build asks only
    * for what changed after it. Absent: synced from a full scan. */
   view?: string;
@@ -37,6 +40,7 @@ export function readSyncRecord(key: string): SyncRecord | undefined {
     if (typeof data.fingerprint !== "string" || typeof data.syncId !== "string") return undefined;
     const rec: SyncRecord = { fingerprint: data.fingerprint, syncId: data.syncId };
     if (data.outputs && typeof data.outputs === "object") rec.outputs = data.outputs;
+    if (data.seeds && typeof data.seeds === "object") rec.seeds = data.seeds;
     if (typeof data.view === "string") rec.view = data.view;
     return rec;
   } catch {

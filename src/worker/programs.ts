@@ -6,6 +6,7 @@ import heartbeat from "./heartbeat.sh" with { type: "text" };
 import probe from "./probe.sh" with { type: "text" };
 import pull from "./pull.sh" with { type: "text" };
 import run from "./run.sh" with { type: "text" };
+import seed from "./seed.sh" with { type: "text" };
 import slots from "./slots.sh" with { type: "text" };
 import toolchainSync from "./toolchain-sync.sh" with { type: "text" };
 import toolchains from "./toolchains.sh" with { type: "text" };
@@ -33,6 +34,9 @@ export const PROBE_PROGRAM: string = sendable(probe);
 
 /** The remote end of the in-tree files' pull: rsync's server, then the list's removal (pull.sh). */
 export const PULL_PROGRAM: string = sendable(pull);
+
+/** The remote end of a cargo profile dir's push: rsync's server under cargo's lock (seed.sh). */
+export const SEED_PROGRAM: string = sendable(seed);
 
 /** rchd's heartbeat: the worker's free disk space and whether it has flock(1) (heartbeat.sh). */
 export const HEARTBEAT_PROGRAM: string = sendable(heartbeat);

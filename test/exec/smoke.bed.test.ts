@@ -86,7 +86,7 @@ test("rch exec -- cargo build == cargo build (output, exit code, binary), ran on
 
 test("the compiled binary carries the worker programs (src/worker/*.sh), byte for byte", () => {
   const bin = readFileSync(rch);
-  for (const name of ["run.sh", "probe.sh", "pull.sh"]) {
+  for (const name of ["run.sh", "probe.sh", "pull.sh", "seed.sh"]) {
     const program = readFileSync(join(import.meta.dir, "..", "..", "src", "worker", name));
     expect(bin.includes(program), `${name} in ${rch}`).toBe(true);
   }

@@ -1,7 +1,15 @@
 // The worker programs as rch embeds and sends them: the sent text means what the file says, it
 // is plain ASCII, and the probe reports what the machine has, under dash and under bash.
 import { expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import {
   GC_PROGRAM,
@@ -9,6 +17,7 @@ import {
   PROBE_PROGRAM,
   PULL_PROGRAM,
   RUN_PROGRAM,
+  SEED_PROGRAM,
   SLOTS_PROGRAM,
   sendable,
   TOOLCHAIN_SYNC_PROGRAM,
@@ -39,6 +48,7 @@ test("what rch sends is the program in the file, without its comment and blank l
     ["run.sh", RUN_PROGRAM],
     ["probe.sh", PROBE_PROGRAM],
     ["pull.sh", PULL_PROGRAM],
+    ["seed.sh", SEED_PROGRAM],
     ["heartbeat.sh", HEARTBEAT_PROGRAM],
     ["gc.sh", GC_PROGRAM],
     ["slots.sh", SLOTS_PROGRAM],
@@ -121,6 +131,50 @@ for (const shell of SHELLS) {
       expect(failed.code).toBe(1);
       expect(failed.stderr).toContain("no-such-option");
       expect(existsSync(list)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
+
+for (const shell of SHELLS) {
+  test(`seed.sh under ${shell}: rsync runs under the profile dir's .cargo-lock, made when missing; a held lock or no copy sends nothing`, async () => {
+    const dir = mkdtempSync("/tmp/rchwk-seed-");
+    try {
+      const copy = join(dir, "it's a copy");
+      const profile = join(copy, "target", "debug");
+      const seed = (args: string[], wait = "1") =>
+        run([shell, "-c", SEED_PROGRAM, "rch", copy, profile, wait, ...args], {
+          cwd: dir,
+          env: { PATH: "/usr/bin:/bin" },
+          timeoutMs: 20_000,
+        });
+      const gone = await seed(["--version"]);
+      expect(gone.code).toBe(3);
+      expect(gone.stderr).toBe(`rch: no project copy at ${copy}\n`);
+      expect(existsSync(profile)).toBe(false);
+      mkdirSync(copy);
+      const ok = await seed(["--version"]);
+      expect(ok.code).toBe(0);
+      expect(ok.stdout).toMatch(/^rsync\s+version/);
+      expect(existsSync(join(profile, ".cargo-lock"))).toBe(true);
+      // A cargo building on the worker holds the lock: after the wait, nothing ran.
+      // Its own process group: the kill must reach flock's sleep, which holds the lock too.
+      const holder = Bun.spawn(["flock", join(profile, ".cargo-lock"), "sleep", "600"], {
+        stdout: "ignore",
+        detached: true,
+      });
+      try {
+        while (Bun.spawnSync(["flock", "-n", join(profile, ".cargo-lock"), "true"]).exitCode === 0)
+          await Bun.sleep(20);
+        const held = await seed(["--version"]);
+        expect(held.code).toBe(75);
+        expect(held.stdout).toBe("");
+        expect(held.stderr).toBe("rch: a cargo build on the worker held its lock for 1 s\n");
+      } finally {
+        process.kill(-holder.pid, "SIGKILL");
+        await holder.exited;
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
