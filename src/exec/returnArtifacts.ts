@@ -8,6 +8,7 @@
 import { existsSync, lstatSync, realpathSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { type Baseline, listStaged, placeStaged, removeStage } from "../transfer/artifacts.ts";
+import { holdCargoLocks } from "../transfer/cargoLock.ts";
 import { foreignReason, identOfFile } from "../transfer/elf.ts";
 import { scanTree } from "../transfer/fingerprint.ts";
 import { isInsideDir } from "../transfer/inside.ts";
@@ -105,7 +106,9 @@ async function returnStaged(inp: ReturnInput, stage: string): Promise<ReturnResu
   }
   const foreign = foreignExecutable(inp, stage, staged);
   if (foreign) return { ok: false, reason: foreign, foreign: true };
+  // Which output dirs come back: changed on the worker, or no longer what rch left here.
   const outputs: Record<string, string> = {};
+  const pulled: string[] = [];
   for (const [i, abs] of inp.outputDirs.entries()) {
     const rel = relative(inp.root, abs);
     const state = inp.end.outputs[i] ?? "m";
@@ -119,6 +122,30 @@ async function returnStaged(inp: ReturnInput, stage: string): Promise<ReturnResu
         continue;
       }
     }
+    pulled.push(abs);
+  }
+  // They are written under cargo's lock on each of their profile dirs here (transfer/
+  // cargoLock.ts): the pulls, the re-rooting and the deletions, all of it.
+  const locks = pulled.flatMap((abs) => profileDirs(abs).map((p) => join(abs, p, ".cargo-lock")));
+  const held = locks.length ? await holdCargoLocks(locks, inp.rsync.timeoutMs) : undefined;
+  if (held && !held.ok) return { ok: false, reason: held.reason };
+  try {
+    return await placeOutputs(inp, stage, staged, pulled, outputs, pairs);
+  } finally {
+    if (held?.ok) await held.release();
+  }
+}
+
+async function placeOutputs(
+  inp: ReturnInput,
+  stage: string,
+  staged: string[],
+  pulled: readonly string[],
+  outputs: Record<string, string>,
+  pairs: readonly (readonly [string, string])[],
+): Promise<ReturnResult> {
+  for (const abs of pulled) {
+    const rel = relative(inp.root, abs);
     // A cargo lock file that exists here stays the one it is: a new inode would be a second lock
     // beside the one a running cargo holds (rsync replaces a file by renaming a new one over it).
     const locks = profileDirs(abs).map((p) => `/${p}/.cargo-lock`);

@@ -40,7 +40,7 @@ const rchVerbose = (sc: Scenario): Promise<Outcome> =>
   sc.rch(["cargo", "build", "-v"], { timeoutMs: BUILD_MS, env: { RCH_VERBOSE: "1" } });
 
 /** Holds `lock` with flock(1) until released; resolves once it is held. */
-async function holdLock(lock: string): Promise<{ release(): Promise<void> }> {
+async function holdLock(lock: string): Promise<{ pgid: number; release(): Promise<void> }> {
   const holder = start(["flock", lock, "sleep", "600"], { cwd: "/", env: { PATH: "/usr/bin:/bin" } });
   const end = Date.now() + 30_000;
   while (Bun.spawnSync(["flock", "-n", lock, "true"]).exitCode === 0) {
@@ -48,6 +48,7 @@ async function holdLock(lock: string): Promise<{ release(): Promise<void> }> {
     await Bun.sleep(20);
   }
   return {
+    pgid: holder.pid,
     async release() {
       process.kill(-holder.pid, "SIGKILL");
       await holder.done;
@@ -90,23 +91,44 @@ describe("cargo: a local build's target dir goes up before the next rch build", 
     expectNoWork(again, true);
   });
 
-  test("a cargo building here holds the lock: nothing goes up, the worker compiles the change itself", async () => {
+  test("a cargo building here holds the lock: nothing goes up, the worker compiles the change, and the pull waits for that cargo", async () => {
     editUtil(sc);
     await localBuildCompilesUtil(sc);
-    const lock = await holdLock(join(sc.rchDir, "target", "debug", ".cargo-lock"));
-    let rch: Outcome;
+    const app = join(sc.rchDir, "target", "debug", "app");
+    const before = readFileSync(app);
+    const lockPath = join(sc.rchDir, "target", "debug", ".cargo-lock");
+    const lock = await holdLock(lockPath);
+    const running = await sc.startRch(["cargo", "build", "-v"], {
+      timeoutMs: BUILD_MS,
+      env: { RCH_VERBOSE: "1" },
+    });
+    let pullWaited = false;
     try {
-      rch = await rchVerbose(sc);
+      // The build ran on the worker; bringing its target dir back waits for the lock held here,
+      // in a flock(1) of rch's own (transfer/cargoLock.ts).
+      const end = Date.now() + BUILD_MS;
+      const waiting = () =>
+        processes((p) => p.comm === "flock" && p.cmdline.includes(lockPath) && p.pgid !== lock.pgid).length >
+        0;
+      while (!waiting() && Date.now() < end) await Bun.sleep(20);
+      pullWaited = waiting();
+      // Nothing was written into the locked dir meanwhile.
+      expect(readFileSync(app).equals(before)).toBe(true);
     } finally {
       await lock.release();
     }
+    const rch = await running.done;
+    expect(pullWaited).toBe(true);
     expect(rch.code).toBe(0);
     if (samePath)
       expect(rch.stderr).toContain(
         "seed: target/debug changed here, not sent (a cargo here is building in it)",
       );
-    const util = units(rch).filter((u) => u.name === "util");
-    expect(util.map((u) => u.state)).toContain("Compiling");
+    expect(
+      units(rch)
+        .filter((u) => u.name === "util")
+        .map((u) => u.state),
+    ).toContain("Compiling");
     // The build's own result came back: here, nothing is left to do.
     expectNoWork(await sc.local(["cargo", "build", "-v"], { timeoutMs: BUILD_MS }, sc.rchDir), samePath);
   });
