@@ -85,7 +85,8 @@ async function main(): Promise<void> {
         await timed(["cargo", "build"], proj, env);
         const r = await timed(build, proj, { ...menv, RCH_VERBOSE: "1" });
         if (!/ remote: cargo exited 0/.test(r.stderr)) throw new Error(`not built remotely:\n${r.stderr}`);
-        const row = (rows[name] ??= { ms: [], units: [], seedMs: [] });
+        rows[name] ??= { ms: [], units: [], seedMs: [] };
+        const row = rows[name];
         row.ms.push(r.ms);
         row.units.push(compiled(r.stderr));
         const sent = / seed: \S+ changed here, sent to \S+ in (\d+) ms/.exec(r.stderr);

@@ -16,11 +16,11 @@ import { askLive, isLive, type LiveState } from "./liveTree.ts";
 import { cargoPathOutsideRoot } from "./outside.ts";
 import type { ExecPlan } from "./plan.ts";
 import { scriptArgsFor } from "./planArgs.ts";
-import { seedWorker } from "./seed.ts";
 import { remoteProjectDir } from "./remoteDir.ts";
 import { type RemoteOutcome, RemoteRun } from "./remoteRun.ts";
 import type { ExecReporter } from "./report.ts";
 import { syncHeader } from "./script.ts";
+import { seedWorker } from "./seed.ts";
 import { commitSync, planSync, type SyncPlan } from "./syncUp.ts";
 
 export type JobResult =
