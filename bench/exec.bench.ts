@@ -22,25 +22,9 @@ import { startFleet } from "../test/bed/fleet.ts";
 import { must } from "../test/bed/proc.ts";
 import { baseRchEnv, ensureBinary, rchEnv } from "../test/exec/bedEnv.ts";
 import { generate, generateHeavy } from "./execProjects.ts";
+import { median, timed } from "./timing.ts";
 
 const N = Number(process.env.BENCH_RUNS ?? 15);
-
-async function timed(argv: string[], cwd: string, env: Record<string, string>) {
-  const t0 = performance.now();
-  const p = Bun.spawn(argv, { cwd, env, stdout: "ignore", stderr: "pipe" });
-  const err = await new Response(p.stderr).text();
-  const code = await p.exited;
-  const ms = performance.now() - t0;
-  if (code !== 0) throw new Error(`${argv.join(" ")} exited ${code}: ${err}`);
-  const ru = p.resourceUsage();
-  const cpuMs = ru ? (Number(ru.cpuTime.user) + Number(ru.cpuTime.system)) / 1000 : Number.NaN;
-  return { ms, cpuMs, stderr: err };
-}
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-};
 
 /** CPU (ms) the ssh master has used so far: it does the crypto for every multiplexed session. */
 async function masterCpuMs(ssh: string[]): Promise<number> {

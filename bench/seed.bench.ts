@@ -12,24 +12,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startFleet } from "../test/bed/fleet.ts";
 import { ensureBinary, rchEnv } from "../test/exec/bedEnv.ts";
+import { median, timed } from "./timing.ts";
 
 const N = Number(process.env.BENCH_RUNS ?? 5);
 const FNS = Number(process.env.BENCH_FNS ?? 4000);
-
-async function timed(argv: string[], cwd: string, env: Record<string, string>) {
-  const t0 = performance.now();
-  const p = Bun.spawn(argv, { cwd, env, stdout: "ignore", stderr: "pipe" });
-  const err = await new Response(p.stderr).text();
-  const code = await p.exited;
-  const ms = performance.now() - t0;
-  if (code !== 0) throw new Error(`${argv.join(" ")} exited ${code}: ${err}`);
-  return { ms, stderr: err };
-}
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-};
 
 function library(round: number): string {
   const fns: string[] = [];

@@ -14,24 +14,10 @@ import { sshArgv, sshTarget } from "../src/ssh/options.ts";
 import { workerConfig } from "../test/bed/client.ts";
 import { startFleet } from "../test/bed/fleet.ts";
 import { ensureBinary, rchEnv } from "../test/exec/bedEnv.ts";
+import { median, timed } from "./timing.ts";
 
 const N = Number(process.env.BENCH_RUNS ?? 7);
 const SIZES = (process.env.BENCH_SIZES ?? "5000,50000,200000").split(",").map(Number);
-
-async function timed(argv: string[], cwd: string, env: Record<string, string>) {
-  const t0 = performance.now();
-  const p = Bun.spawn(argv, { cwd, env, stdout: "ignore", stderr: "pipe" });
-  const err = await new Response(p.stderr).text();
-  const code = await p.exited;
-  const ms = performance.now() - t0;
-  if (code !== 0) throw new Error(`${argv.join(" ")} exited ${code}: ${err}`);
-  return { ms, stderr: err };
-}
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-};
 
 /** `files` small sources, 100 a dir, dirs 10 a level; an up-to-date Makefile target. */
 function generate(root: string, files: number): void {

@@ -26,14 +26,25 @@ function editUtil(sc: Scenario): void {
   writeFileSync(join(sc.rchDir, "util", "src", "lib.rs"), `${utilLib(false)}pub fn edit${edits}() {}\n`);
 }
 
+const utilStates = (o: Outcome) =>
+  units(o)
+    .filter((u) => u.name === "util")
+    .map((u) => u.state);
+
 async function localBuildCompilesUtil(sc: Scenario): Promise<void> {
   const local = await sc.local(["cargo", "build", "-v"], { timeoutMs: BUILD_MS }, sc.rchDir);
   expect(local.code).toBe(0);
-  expect(
-    units(local)
-      .filter((u) => u.name === "util")
-      .map((u) => u.state),
-  ).toContain("Compiling");
+  expect(utilStates(local)).toContain("Compiling");
+}
+
+/** Polls `cond` until true or the build budget is spent; says which. */
+async function until(cond: () => boolean): Promise<boolean> {
+  const end = Date.now() + BUILD_MS;
+  while (!cond()) {
+    if (Date.now() > end) return false;
+    await Bun.sleep(20);
+  }
+  return true;
 }
 
 const rchVerbose = (sc: Scenario): Promise<Outcome> =>
@@ -106,12 +117,11 @@ describe("cargo: a local build's target dir goes up before the next rch build", 
     try {
       // The build ran on the worker; bringing its target dir back waits for the lock held here,
       // in a flock(1) of rch's own (transfer/cargoLock.ts).
-      const end = Date.now() + BUILD_MS;
-      const waiting = () =>
-        processes((p) => p.comm === "flock" && p.cmdline.includes(lockPath) && p.pgid !== lock.pgid).length >
-        0;
-      while (!waiting() && Date.now() < end) await Bun.sleep(20);
-      pullWaited = waiting();
+      pullWaited = await until(
+        () =>
+          processes((p) => p.comm === "flock" && p.cmdline.includes(lockPath) && p.pgid !== lock.pgid)
+            .length > 0,
+      );
       // Nothing was written into the locked dir meanwhile.
       expect(readFileSync(app).equals(before)).toBe(true);
     } finally {
@@ -124,11 +134,7 @@ describe("cargo: a local build's target dir goes up before the next rch build", 
       expect(rch.stderr).toContain(
         "seed: target/debug changed here, not sent (a cargo here is building in it)",
       );
-    expect(
-      units(rch)
-        .filter((u) => u.name === "util")
-        .map((u) => u.state),
-    ).toContain("Compiling");
+    expect(utilStates(rch)).toContain("Compiling");
     // The build's own result came back: here, nothing is left to do.
     expectNoWork(await sc.local(["cargo", "build", "-v"], { timeoutMs: BUILD_MS }, sc.rchDir), samePath);
   });
@@ -147,9 +153,7 @@ describe("cargo: a local build's target dir goes up before the next rch build", 
     });
     try {
       // The worker's cargo runs only after the seed step gave up: then the lock goes.
-      const end = Date.now() + BUILD_MS;
-      while (processes((p) => p.uid === uid && p.comm === "cargo").length === 0 && Date.now() < end)
-        await Bun.sleep(20);
+      await until(() => processes((p) => p.uid === uid && p.comm === "cargo").length > 0);
     } finally {
       await lock.release();
     }
@@ -159,11 +163,7 @@ describe("cargo: a local build's target dir goes up before the next rch build", 
       expect(rch.stderr).toContain(
         "seed: target/debug changed here, not sent (a cargo build on the worker held its lock for 1 s)",
       );
-    expect(
-      units(rch)
-        .filter((u) => u.name === "util")
-        .map((u) => u.state),
-    ).toContain("Compiling");
+    expect(utilStates(rch)).toContain("Compiling");
     expect(readFileSync(join(sc.rchDir, "util", "src", "lib.rs"), "utf8")).toContain(`edit${edits}`);
     expectNoWork(await sc.local(["cargo", "build", "-v"], { timeoutMs: BUILD_MS }, sc.rchDir), samePath);
   });
