@@ -47,7 +47,10 @@ export class ToolchainKeeper {
     st.toolchains = { ...parseToolchains(rust.out), tools: before?.tools ?? [], toolsKnown: false, at };
     this.d.onChange();
     const tools = await this.run(st, "tools");
-    if (!tools.ok) return this.failed(st, tools.why, Date.now(), before);
+    // The Rust half stays: builds that need no tool identity (make, cargo) still get the worker,
+    // and try it (a worker that went away meanwhile then fails them with ssh's own words).
+    const keep = before?.toolsKnown && !before.error ? before : st.toolchains;
+    if (!tools.ok) return this.failed(st, tools.why, Date.now(), keep);
     st.toolchains = { ...st.toolchains, tools: parseToolchains(tools.out).tools, toolsKnown: true };
     st.toolchainsFp = fp;
     const list = st.toolchains.rust.map((t) => `${t.version} (${t.kind} ${t.name})`).join(", ");
@@ -70,13 +73,15 @@ export class ToolchainKeeper {
   }
 
   /** A probe that fails (the worker restarting, a dropped connection) unlearns nothing a
-   * complete earlier probe found: the fingerprint stays unrecorded, so the next heartbeat probes
-   * again. Only a worker never probed whole is marked unknown (it takes no toolchain build). */
+   * complete earlier probe found, nor the Rust half this one found before its tools half failed:
+   * the fingerprint stays unrecorded, so the next heartbeat probes again. Only a worker known
+   * not even by a Rust half is marked unknown (it takes no build that needs a toolchain). */
   private failed(st: WorkerState, why: string, at: number, known?: WorkerToolchains): void {
     const error = `toolchain probe failed: ${why}`;
     this.d.log.warn(`worker ${st.config.id}: ${error}`);
-    if (known?.toolsKnown && !known.error) {
+    if (known && !known.error) {
       st.toolchains = known;
+      this.d.onChange();
       return;
     }
     st.toolchains = { platform: "?", libc: "-", path: "", rust: [], tools: [], toolsKnown: false, at, error };
