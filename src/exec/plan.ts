@@ -1,10 +1,10 @@
 // Step 1 of `rch exec` (README: "Running builds remotely", step 1): everything decidable before touching the network. Either a
 // plan for a remote run, or the reason this command runs locally right away.
 
-import { homedir } from "node:os";
+import { fstatSync } from "node:fs";
 import { relative } from "node:path";
-import { isatty } from "node:tty";
 import { type RuntimeSwitches, runtimeSwitches } from "../config/env.ts";
+import { userHome } from "../config/home.ts";
 import { type ClientIdentity, clientIdentity } from "../config/identity.ts";
 import { loadConfig } from "../config/load.ts";
 import { findProjectRoot, tooBroadRoot } from "../config/project.ts";
@@ -71,7 +71,7 @@ export async function makePlan(inp: PlanInput): Promise<PlanResult> {
   const off = disabledReason(config, switches);
   if (off) return { kind: "local", reason: off };
   if (loaded.workers.length === 0) return { kind: "local", reason: "no workers configured" };
-  if (tooBroadRoot(root, inp.env.HOME || homedir())) {
+  if (tooBroadRoot(root, userHome(inp.env))) {
     return { kind: "local", reason: `no project root above ${inp.cwd} (would sync all of ${root})` };
   }
   const familyCtx = { root, cwd: inp.cwd, env: { ...inp.env, ...Object.fromEntries(inp.assignments) } };
@@ -86,7 +86,7 @@ export async function makePlan(inp: PlanInput): Promise<PlanResult> {
     assignments: inp.assignments,
     root,
     cwd: inp.cwd,
-    forceColor: config.output.preserve_colors && isatty(1),
+    forceColor: config.output.preserve_colors && stdoutIsTerminal(),
   });
   if (!env.ok) return { kind: "local", reason: env.reason };
   const timing = await timingGate(inp.timings, root, family.kind, config);
@@ -141,4 +141,15 @@ async function timingGate(
     return `${kind} is not faster remotely (${Math.round(t.localMs)} ms here, ${Math.round(t.remoteMs)} ms remote)`;
   }
   return undefined;
+}
+
+/** isatty(1), asked of node:tty only when stdout is a character device at all: agents give
+ * builds a pipe, and loading node:tty cost ~5 M instructions (callgrind, compiled stub). */
+function stdoutIsTerminal(): boolean {
+  try {
+    if (!fstatSync(1).isCharacterDevice()) return false;
+  } catch {
+    return false;
+  }
+  return (require("node:tty") as typeof import("node:tty")).isatty(1);
 }

@@ -1,7 +1,7 @@
 // Steps 4–6 on one worker: start the remote script (it waits for its sync header), scan the
 // local tree meanwhile, bring the copy up to date (nothing / inline tar / rsync), run, bring
 // artifacts back. Returns what happened; the caller decides between exiting and running locally.
-import { randomBytes } from "node:crypto";
+import { randomHex } from "../config/identity.ts";
 import type { WorkerConfig } from "../config/schema.ts";
 import type { Attachment, Claim, TreeAsk } from "../protocol/selector.ts";
 import { type SshTarget, sshTarget } from "../ssh/options.ts";
@@ -73,7 +73,7 @@ export async function runRemoteJob(ctx: JobContext): Promise<JobResult> {
   const bun = plan.family.bunDir ? bunHash(plan.family.bunDir) : undefined;
   let samePath = choosePathMode(ctx);
   const startRun = (): { run: RemoteRun; nonce: string } => {
-    const nonce = randomBytes(4).toString("hex");
+    const nonce = randomHex(4);
     const run = new RemoteRun({
       target,
       nonce,

@@ -17,6 +17,7 @@ import {
 import { join } from "node:path";
 import { PROBE_TOOLS } from "../../src/classify/registry.ts";
 import { probedTools } from "../../src/ssh/probe.ts";
+import { sendable } from "../../src/worker/sendable.ts";
 import { type Fleet, startFleet } from "../bed/fleet.ts";
 import { must, run } from "../bed/proc.ts";
 import { setLoginShell } from "../bed/system.ts";
@@ -84,11 +85,11 @@ test("rch exec -- cargo build == cargo build (output, exit code, binary), ran on
   ).toBe(true);
 }, 180_000);
 
-test("the compiled binary carries the worker programs (src/worker/*.sh), byte for byte", () => {
+test("the compiled binary carries the worker programs (src/worker/*.sh), byte for byte as sent", () => {
   const bin = readFileSync(rch);
   for (const name of ["run.sh", "probe.sh", "pull.sh", "seed.sh"]) {
-    const program = readFileSync(join(import.meta.dir, "..", "..", "src", "worker", name));
-    expect(bin.includes(program), `${name} in ${rch}`).toBe(true);
+    const program = readFileSync(join(import.meta.dir, "..", "..", "src", "worker", name), "utf8");
+    expect(bin.includes(sendable(program)), `${name} in ${rch}`).toBe(true);
   }
 });
 

@@ -19,9 +19,9 @@ import {
   RUN_PROGRAM,
   SEED_PROGRAM,
   SLOTS_PROGRAM,
-  sendable,
   TOOLCHAIN_SYNC_PROGRAM,
 } from "../../src/worker/programs.ts";
+import { sendable } from "../../src/worker/sendable.ts";
 import { run } from "../exec-scenarios/proc.ts";
 import { SHELLS } from "./harness.ts";
 
