@@ -5,7 +5,10 @@
 // rounds per size: plain `ssh worker 'cd copy && make'` over the same ControlMaster rch uses,
 // `rch exec -- make` with nothing changed, and `rch exec -v -- make` after one file changed. The
 // verbose run's detail lines say where the time goes (scan, sync, remote).
-// Env: BENCH_RUNS (rounds, default 7), BENCH_SIZES (default "5000,50000,200000").
+// Env: BENCH_RUNS (rounds, default 7), BENCH_SIZES (default "5000,50000,200000"), RCH_BENCH_BASE
+// (another rch: its no-change build joins the same rounds, with a project copy, an rch
+// environment and a daemon of its own; RCH_BENCH_BASE_KEYS=all when it knows every workers.toml
+// key this rch writes).
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { defaultConfig } from "../src/config/schema.ts";
@@ -13,10 +16,13 @@ import { remoteProjectDir } from "../src/exec/remoteDir.ts";
 import { sshArgv, sshTarget } from "../src/ssh/options.ts";
 import { workerConfig } from "../test/bed/client.ts";
 import { startFleet } from "../test/bed/fleet.ts";
-import { ensureBinary, rchEnv } from "../test/exec/bedEnv.ts";
+import { baseRchEnv, ensureBinary, rchEnv } from "../test/exec/bedEnv.ts";
 import { median, timed } from "./timing.ts";
 
 const N = Number(process.env.BENCH_RUNS ?? 7);
+// No timing gate: a make with nothing to do is always faster here, and one early fallback would
+// otherwise keep every later run local (and time a local run as if it were remote).
+const ALWAYS_REMOTE = "[compilation]\nmin_local_time_ms = 0\nremote_speedup_threshold = 0\n";
 const SIZES = (process.env.BENCH_SIZES ?? "5000,50000,200000").split(",").map(Number);
 
 /** `files` small sources, 100 a dir, dirs 10 a level; an up-to-date Makefile target. */
@@ -59,6 +65,7 @@ async function daemonIdle(rch: string, cwd: string, env: Record<string, string>)
 async function main(): Promise<void> {
   const [fleet, rch] = await Promise.all([startFleet({ workers: 1, toolchains: [] }), ensureBinary()]);
   const e = rchEnv(fleet);
+  writeFileSync(join(e.dir, "config", "config.toml"), ALWAYS_REMOTE);
   const base = mkdtempSync("/tmp/rchbench-tree-");
   try {
     const w = fleet.workers[0]!;
@@ -79,11 +86,39 @@ async function main(): Promise<void> {
       const clientId = readFileSync(join(e.env.RCH_STATE_DIR!, "client-id"), "utf8").trim();
       const remote = remoteProjectDir(w.remoteRoot, proj, clientId);
       const sshMake = [...ssh, `cd ${remote} && make`];
-      const rows = { ssh: [] as number[], no: [] as number[], sshB: [] as number[], one: [] as number[] };
+      const rows = {
+        ssh: [] as number[],
+        no: [] as number[],
+        sshB: [] as number[],
+        one: [] as number[],
+        base: [] as number[],
+      };
+      const baseRch = process.env.RCH_BENCH_BASE;
+      const baseEnv = baseRch ? baseRchEnv(fleet) : undefined;
+      if (baseEnv) {
+        writeFileSync(join(baseEnv.dir, "config", "config.toml"), ALWAYS_REMOTE);
+        // A base that knows min_free_gb gets the bed's (0): the default (10 GB) would keep every
+        // build local on the bed's small tmpfs, and time a local run.
+        if (process.env.RCH_BENCH_BASE_KEYS === "all")
+          writeFileSync(join(baseEnv.dir, "config", "workers.toml"), fleet.workersToml());
+      }
+      const baseProj = join(base, `b${size}`);
+      if (baseRch && baseEnv) {
+        mkdirSync(join(baseProj, ".git"), { recursive: true });
+        generate(baseProj, size);
+        await timed([baseRch, "exec", "--", "make"], baseProj, baseEnv.env);
+        await timed([baseRch, "exec", "--", "make"], baseProj, baseEnv.env);
+      }
       const details: string[] = [];
       for (let i = 0; i < N; i++) {
         rows.ssh.push((await timed(sshMake, proj, e.env)).ms);
         rows.no.push((await timed(make, proj, e.env)).ms);
+        if (baseRch && baseEnv) {
+          const b = await timed([baseRch, "exec", "-v", "--", "make"], baseProj, baseEnv.env);
+          if (!/ remote: make exited 0/.test(b.stderr))
+            throw new Error(`base rch did not build remotely:\n${b.stderr}`);
+          rows.base.push(b.ms);
+        }
         appendFileSync(join(proj, "src", "a0", "b0", "c0", "f0.c"), `/* ${i} */\n`);
         rows.sshB.push((await timed(sshMake, proj, e.env)).ms);
         const one = await timed([rch, "exec", "-v", "--", "make"], proj, e.env);
@@ -106,6 +141,15 @@ async function main(): Promise<void> {
         `          no-change -v: ${detail(noV.stderr)}`,
         `          one change -v (last): ${details.at(-1)}`,
       );
+      if (rows.base.length) {
+        const b = median(rows.base);
+        lines.push(
+          `          base rch no-change ${b.toFixed(0)} ms (×${(b / r.ssh).toFixed(2)} ssh); this rch ÷ base ×${(r.no / b).toFixed(2)}`,
+        );
+        await timed([baseRch!, "daemon", "stop"], baseProj, baseEnv!.env).catch(() => undefined);
+        baseEnv!.cleanup();
+        rmSync(baseProj, { recursive: true, force: true });
+      }
       console.log(lines.slice(-3).join("\n"));
       lines.push(`          rchd idle with this tree watched: ${await daemonIdle(rch, base, e.env)}`);
       console.log(lines.at(-1));
