@@ -155,7 +155,13 @@ export async function runRemoteJob(ctx: JobContext): Promise<JobResult> {
     }
     report.detail(describeSync(sync, scan.files, worker.id));
     // Before the header: the build must not start until the worker has what was sent.
-    if (samePath) await seedWorker({ plan, worker, remoteDir, rsync, seeds: record?.seeds, report });
+    if (samePath) {
+      await seedWorker({ plan, worker, remoteDir, rsync, seeds: record?.seeds, report });
+      if (ctx.abort?.aborted) {
+        await run.finish(); // the signal handler has cut its lifeline
+        return { kind: "cancelled", signal: 0 };
+      }
+    }
     run.send(
       syncHeader({
         check: sync.kind === "pushed" ? "" : sync.check,

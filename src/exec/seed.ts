@@ -9,10 +9,11 @@
 // profile's deps/ (and links binaries into the profile dir), which moves those dirs' mtimes; a
 // build with nothing to do moves none (measured with cargo 1.95). A missed change costs only a
 // recompilation on the worker, as before; a false one, an rsync that finds little to send.
-import { readdirSync, statSync } from "node:fs";
+import { readdirSync, realpathSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import type { WorkerConfig } from "../config/schema.ts";
 import { run } from "../ssh/proc.ts";
+import { isInsideDir } from "../transfer/inside.ts";
 import { type RsyncCommon, seedArgv } from "../transfer/rsync.ts";
 import type { ExecPlan } from "./plan.ts";
 import type { ExecReporter } from "./report.ts";
@@ -40,9 +41,21 @@ export function seedState(plan: Pick<ExecPlan, "root" | "family">): Record<strin
   const target = plan.family.seedDir;
   const state: Record<string, string> = {};
   if (!target) return state;
-  for (const p of profileDirs(target))
-    state[relative(plan.root, join(target, p))] = profileSig(join(target, p));
+  for (const p of profileDirs(target)) {
+    const dir = join(target, p);
+    // A profile dir that is a symlink out of the project is not the project's to send.
+    if (!insideReal(plan.root, dir)) continue;
+    state[relative(plan.root, dir)] = profileSig(dir);
+  }
   return state;
+}
+
+function insideReal(root: string, dir: string): boolean {
+  try {
+    return isInsideDir(realpathSync(root), realpathSync(dir));
+  } catch {
+    return false;
+  }
 }
 
 export interface SeedInput {

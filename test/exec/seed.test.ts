@@ -1,7 +1,7 @@
 // Which of cargo's profile dirs a local build changed (src/exec/seed.ts): found by their
 // .cargo-lock, told changed by the mtimes of the dir and its deps/, build/ and .fingerprint/.
 import { afterEach, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { profileDirs, profileSig, seedState } from "../../src/exec/seed.ts";
 
@@ -67,4 +67,13 @@ test("seed state: each profile dir by its path in the project; none without a se
   expect(Object.keys(state).sort()).toEqual(["target/debug", "target/release"]);
   expect(state["target/debug"]).toBe(profileSig(join(root, "target", "debug")));
   expect(seedState({ root, family: { ...family, seedDir: undefined } as typeof family })).toEqual({});
+});
+
+test("profile dirs in a target dir that is a symlink out of the project are never part of the state (never sent)", () => {
+  const root = target([]);
+  const elsewhere = target(["debug/.cargo-lock"]);
+  symlinkSync(join(elsewhere, "target"), join(root, "target"));
+  const family = { seedDir: join(root, "target") } as Parameters<typeof seedState>[0]["family"];
+  expect(profileDirs(join(root, "target"))).toEqual(["debug"]);
+  expect(seedState({ root, family })).toEqual({});
 });
