@@ -67,6 +67,7 @@ async function main(): Promise<void> {
   const e = rchEnv(fleet);
   writeFileSync(join(e.dir, "config", "config.toml"), ALWAYS_REMOTE);
   const base = mkdtempSync("/tmp/rchbench-tree-");
+  const stops: (() => Promise<void>)[] = [];
   try {
     const w = fleet.workers[0]!;
     const worker = workerConfig(w, { min_free_gb: 10 });
@@ -95,6 +96,12 @@ async function main(): Promise<void> {
       };
       const baseRch = process.env.RCH_BENCH_BASE;
       const baseEnv = baseRch ? baseRchEnv(fleet) : undefined;
+      // Its daemon and dirs go when the bench ends, also when it throws.
+      if (baseRch && baseEnv)
+        stops.push(async () => {
+          await timed([baseRch, "daemon", "stop"], base, baseEnv.env).catch(() => undefined);
+          baseEnv.cleanup();
+        });
       if (baseEnv) {
         writeFileSync(join(baseEnv.dir, "config", "config.toml"), ALWAYS_REMOTE);
         // A base that knows min_free_gb gets the bed's (0): the default (10 GB) would keep every
@@ -146,8 +153,6 @@ async function main(): Promise<void> {
         lines.push(
           `          base rch no-change ${b.toFixed(0)} ms (×${(b / r.ssh).toFixed(2)} ssh); this rch ÷ base ×${(r.no / b).toFixed(2)}`,
         );
-        await timed([baseRch!, "daemon", "stop"], baseProj, baseEnv!.env).catch(() => undefined);
-        baseEnv!.cleanup();
         rmSync(baseProj, { recursive: true, force: true });
       }
       console.log(lines.slice(-3).join("\n"));
@@ -171,6 +176,7 @@ async function main(): Promise<void> {
       console.log(`${SIZES[0]} no-change vs plain ssh: ×${(lo.no / lo.ssh).toFixed(2)} (goal ≤ 2)`);
     }
   } finally {
+    for (const stop of stops) await stop();
     await timed([rch, "daemon", "stop"], base, e.env).catch(() => undefined);
     rmSync(base, { recursive: true, force: true });
     e.cleanup();
