@@ -124,6 +124,9 @@ export interface HookStatus {
   /** The rch binary the registered command execs, and whether it is still there. */
   binary?: string;
   binaryExists?: boolean;
+  /** Whether the registered command is the one this rch registers for that binary: false after
+   * an upgrade that changed it (re-install to update; Codex then wants it trusted again). */
+  current?: boolean;
 }
 
 export function hookStatus(env: NodeJS.ProcessEnv = process.env, agent: AgentAdapter = claude): HookStatus {
@@ -132,5 +135,12 @@ export function hookStatus(env: NodeJS.ProcessEnv = process.env, agent: AgentAda
   const command = entry?.hooks?.find((h) => typeof h.command === "string")?.command as string | undefined;
   if (!command) return { file, installed: false };
   const binary = /exec '((?:[^']|'\\'')*)'/.exec(command)?.[1]?.replace(/'\\''/g, "'");
-  return { file, installed: true, command, binary, binaryExists: binary ? existsSync(binary) : false };
+  return {
+    file,
+    installed: true,
+    command,
+    binary,
+    binaryExists: binary ? existsSync(binary) : false,
+    current: binary !== undefined && command === hookCommand([binary], agent),
+  };
 }

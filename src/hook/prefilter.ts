@@ -5,6 +5,7 @@
 // offload (a miss merely runs the build locally); all real decisions stay in TypeScript.
 import { COMMAND_NAMES } from "../classify/registry.ts";
 import { shQuoteAlways } from "../shell/quote.ts";
+import { SHORT_RUN_ENV } from "../shell/shortRun.ts";
 
 /** Command words of every family, from the family registry: a new family is let through as
  * soon as it is declared there. */
@@ -26,7 +27,7 @@ export function prefilterCommand(rchArgv: string[], agent?: string): string {
   // `read` stops at the first newline (the agents send one line of JSON); the unquoted
   // here-document hands that line to rch without a fork and without re-expanding its content.
   return [
-    `${HOOK_MARKER} IFS= read -r l; case $l in ${patterns}) exec ${rch} <<RCH_EOF`,
+    `${HOOK_MARKER} IFS= read -r l; case $l in ${patterns}) ${SHORT_RUN_ENV} exec ${rch} <<RCH_EOF`,
     "$l",
     "RCH_EOF",
     ";; esac",

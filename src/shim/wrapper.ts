@@ -7,6 +7,7 @@
 import { FAMILIES, familyNamed } from "../classify/index.ts";
 import { NESTED_ENV } from "../shell/nested.ts";
 import { shQuoteAlways } from "../shell/quote.ts";
+import { SHORT_RUN_ENV } from "../shell/shortRun.ts";
 
 /** First line after the shebang: what `rch shim uninstall` looks for before removing a file. */
 export const SHIM_HEADER = "# rch-shim v1";
@@ -104,7 +105,7 @@ done
 # Everything else: rch's classifier decides, answering by exit status only (stdin and stdout
 # stay the build's). Any other status — rch missing, moved or broken — runs the real tool.
 if [ -x ${shQuoteAlways(rchArgv[0] ?? "")} ]; then
-  ${rch} shim decide "$rch_shim_t" "$@" </dev/null >/dev/null 2>&1
+  ${SHORT_RUN_ENV} ${rch} shim decide "$rch_shim_t" "$@" </dev/null >/dev/null 2>&1
   rch_shim_s=$?
 else
   rch_shim_s=127

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { claude } from "../../src/hook/agents/claude.ts";
 import type { AgentAdapter } from "../../src/hook/agents/types.ts";
 import { hookStatus, installHook, SettingsFileError, uninstallHook } from "../../src/hook/install.ts";
+import { SHORT_RUN_ENV } from "../../src/shell/shortRun.ts";
 
 let home: string;
 let env: NodeJS.ProcessEnv;
@@ -93,7 +94,16 @@ describe("rch hook install/uninstall", () => {
       binaryExists: false,
     });
     installHook([process.execPath], env);
-    expect(hookStatus(env)).toMatchObject({ installed: true, binary: process.execPath, binaryExists: true });
+    expect(hookStatus(env)).toMatchObject({
+      installed: true,
+      binary: process.execPath,
+      binaryExists: true,
+      current: true,
+    });
+    // An older rch's command (before the JIT switch): still found, reported as not current.
+    const text = readFileSync(settings(), "utf8");
+    writeFileSync(settings(), text.replace(`${SHORT_RUN_ENV} exec`, "exec"));
+    expect(hookStatus(env)).toMatchObject({ installed: true, binary: process.execPath, current: false });
   });
 });
 

@@ -274,7 +274,7 @@ describe("installed prefilter", () => {
     // The recording stand-in is faithful: the same command with a real program behind it starts
     // it exactly for those lines (a few of each kind, to keep process starts low).
     const fake = join(mkdtempSync(join(scratch, "prefilter-")), "rch");
-    writeFileSync(fake, "#!/bin/sh\necho STARTED\n");
+    writeFileSync(fake, '#!/bin/sh\necho "STARTED jit=$BUN_JSC_useJIT"\n');
     chmodSync(fake, 0o755);
     const cmd = prefilterCommand([fake]);
     const check = [...started.slice(0, 3), ...nonBuildCorpus.filter((l) => !started.includes(l)).slice(0, 3)];
@@ -282,5 +282,8 @@ describe("installed prefilter", () => {
       const out = run(["/bin/sh", "-c", cmd], `${payload(l)}\n`).out;
       expect({ l, started: out.includes("STARTED") }).toEqual({ l, started: started.includes(l) });
     }
+    // rch starts with the JIT off (shell/shortRun.ts), in the agents' shells alike.
+    for (const shell of ["/bin/sh", "/bin/bash"])
+      expect(run([shell, "-c", cmd], `${payload("cargo build")}\n`).out).toBe("STARTED jit=0\n");
   });
 });

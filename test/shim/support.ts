@@ -39,7 +39,8 @@ export class Scratch {
 
   /**
    * A stand-in for the real tool: prints `pid=<its pid>`, then each argument NUL-terminated
-   * between `<args>` lines, then RCH_NESTED and PATH as it sees them; exits with $FAKE_EXIT.
+   * between `<args>` lines, then RCH_NESTED, PATH and BUN_JSC_useJIT (set only for rch's short
+   * runs, never for a build) as it sees them; exits with $FAKE_EXIT.
    * FAKE_PIDFILE=/file: writes its pid there and waits (exec sleep) for a signal instead.
    */
   fakeTool(dir: string, name: string): string {
@@ -54,6 +55,8 @@ export class Scratch {
         "echo; echo '</args>'",
         'echo "nested=$RCH_NESTED"',
         'echo "path=$PATH"',
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: sh parameter expansion, not a template
+        'echo "jit=${BUN_JSC_useJIT-unset}"',
         'exit "$FAKE_EXIT"',
         "",
       ].join("\n"),
@@ -66,7 +69,13 @@ export class Scratch {
 }
 
 /** What the fake tool reported. */
-export function fakeReport(stdout: string): { pid: number; args: string[]; nested: string; path: string } {
+export function fakeReport(stdout: string): {
+  pid: number;
+  args: string[];
+  nested: string;
+  path: string;
+  jit: string;
+} {
   const pid = Number(/^pid=(\d+)$/m.exec(stdout)?.[1]);
   const a = stdout.indexOf("<args>\n");
   const b = stdout.indexOf("\n</args>");
@@ -78,6 +87,7 @@ export function fakeReport(stdout: string): { pid: number; args: string[]; neste
     args,
     nested: /^nested=(.*)$/m.exec(stdout.slice(b))?.[1] ?? "",
     path: /^path=(.*)$/m.exec(stdout.slice(b))?.[1] ?? "",
+    jit: /^jit=(.*)$/m.exec(stdout.slice(b))?.[1] ?? "",
   };
 }
 

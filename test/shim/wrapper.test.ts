@@ -105,6 +105,8 @@ describe.each(SHELLS)("under %s", (sh) => {
       expect(r.stderr).toBe("");
       expect(fakeReport(r.stdout).args).toEqual([...args]);
       expect(fakeReport(r.stdout).nested).toMatch(nested);
+      // `rch shim decide` ran with the JIT off (SHORT_RUN_ENV); the tool must not inherit that.
+      expect(fakeReport(r.stdout).jit).toBe("unset");
     }
   });
 

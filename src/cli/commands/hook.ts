@@ -91,6 +91,11 @@ async function status(out: Output, opts: AgentOpts): Promise<number> {
     ...hookStatus(process.env, a),
     warnings: a.warnings?.(process.env) ?? [],
   }));
+  for (const [i, s] of all.entries())
+    if (s.installed && s.binaryExists && !s.current)
+      s.warnings.unshift(
+        `the registered command is an older rch's: run rch hook install --agent ${agents[i]!.name} to update it`,
+      );
   out.result(
     () =>
       agents
