@@ -37,7 +37,7 @@ if (install.exitCode !== 0) throw new Error(`rch shim install failed: ${install.
 const mk = join(dir, "Makefile");
 writeFileSync(mk, "all:\n\t@:\nclean:\n\t@:\n.PHONY: all clean\n");
 
-type Cmd = { label: string; argv: string[]; nested?: boolean };
+type Cmd = { label: string; argv: string[]; nested?: boolean; env?: Record<string, string> };
 const pairs: [Cmd, Cmd][] = [
   [
     { label: "make --version, direct", argv: [make, "--version"] },
@@ -56,22 +56,31 @@ const pairs: [Cmd, Cmd][] = [
     { label: "(c) through the shim, rch decides", argv: [join(shim, "make"), "-s", "-f", mk, "clean"] },
   ],
 ];
-// What (c) adds, in parts: the sh (as in (a)) plus one `rch shim decide`, timed here alone.
+// What (c) adds, in parts: the sh (as in (a)) plus one `rch shim decide`, timed here alone, as the
+// shim runs it (JIT off, src/shell/shortRun.ts) and with Bun's default JIT, side by side.
+const decideArgv = [rch, "shim", "decide", "make", "-s", "-f", mk, "clean"];
 const decide: Cmd = {
   label: "rch shim decide make … clean, alone",
-  argv: [rch, "shim", "decide", "make", "-s", "-f", mk, "clean"],
+  argv: decideArgv,
+  env: { BUN_JSC_useJIT: "0" },
 };
-const cmds: Cmd[] = [{ label: "/bin/true (the spawn itself)", argv: ["/bin/true"] }, ...pairs.flat(), decide];
+const decideJit: Cmd = { label: "the same with the JIT on", argv: decideArgv };
+const cmds: Cmd[] = [
+  { label: "/bin/true (the spawn itself)", argv: ["/bin/true"] },
+  ...pairs.flat(),
+  decideJit,
+  decide,
+];
 
 function once(c: Cmd): number {
   const t0 = performance.now();
   const r = Bun.spawnSync(c.argv, {
     cwd: dir,
-    env: c.nested ? { ...env, RCH_NESTED: "1" } : env,
+    env: { ...env, ...(c.nested ? { RCH_NESTED: "1" } : {}), ...c.env },
     stdout: "pipe",
   });
   const ms = performance.now() - t0;
-  if (r.exitCode !== (c === decide ? DECIDE_LOCAL : 0))
+  if (r.exitCode !== (c === decide || c === decideJit ? DECIDE_LOCAL : 0))
     throw new Error(`${c.argv.join(" ")} exited ${r.exitCode}`);
   return ms;
 }
@@ -99,3 +108,4 @@ pairs.forEach(([d, s], k) => {
   console.log(`  ${s.label.padEnd(36)} ${fmt(b)}   ratio ${(b / a).toFixed(2)} (+${(b - a).toFixed(2)} ms)`);
 });
 console.log(`  ${decide.label.padEnd(36)} ${fmt(med.at(-1)!)}   (the Bun start and the decision in (c))`);
+console.log(`  ${decideJit.label.padEnd(36)} ${fmt(med.at(-2)!)}`);
