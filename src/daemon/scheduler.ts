@@ -240,8 +240,13 @@ export class Scheduler {
     const eligible = this.d.fleet.list().filter((st) => ineligible(st, spec) === undefined);
     if (eligible.length === 0) {
       const pending = this.d.fleet.list().filter((st) => ineligible(st, spec) === TOOLCHAINS_PENDING);
-      if (pending.length)
-        return `the toolchains of ${pending.map((st) => st.config.id).join(", ")} are not known yet`;
+      if (pending.length) {
+        const failed = pending.flatMap((st) =>
+          st.toolchains?.toolsError ? [`${st.config.id}: ${st.toolchains.toolsError}`] : [],
+        );
+        const why = failed.length ? ` (${failed.join("; ")})` : "";
+        return `the toolchains of ${pending.map((st) => st.config.id).join(", ")} are not known yet${why}`;
+      }
     }
     const full = fullOfOthers(eligible, Date.now());
     if (full.length) return fullReason(full);

@@ -74,13 +74,15 @@ export class ToolchainKeeper {
 
   /** A probe that fails (the worker restarting, a dropped connection) unlearns nothing a
    * complete earlier probe found, nor the Rust half this one found before its tools half failed:
-   * the fingerprint stays unrecorded, so the next heartbeat probes again. Only a worker known
-   * not even by a Rust half is marked unknown (it takes no build that needs a toolchain). */
+   * the fingerprint stays unrecorded, so the next heartbeat probes again. A kept Rust half
+   * carries the tools half's failure (toolsError), which builds that wait for a tool's identity
+   * name when they run locally. Only a worker known not even by a Rust half is marked unknown
+   * (it takes no build that needs a toolchain). */
   private failed(st: WorkerState, why: string, at: number, known?: WorkerToolchains): void {
     const error = `toolchain probe failed: ${why}`;
     this.d.log.warn(`worker ${st.config.id}: ${error}`);
     if (known && !known.error) {
-      st.toolchains = known;
+      st.toolchains = known.toolsKnown ? known : { ...known, toolsError: error };
       this.d.onChange();
       return;
     }

@@ -45,6 +45,9 @@ export const workerToolchains = v.object({
   at: v.number(),
   /** The probe failed: no build that needs a toolchain goes there until one succeeds. */
   error: v.optional(word),
+  /** Only the tools half failed (the Rust half above is this probe's): builds that need a tool's
+   * identity wait for the next probe, and the reason they give names this. */
+  toolsError: v.optional(word),
 });
 export type WorkerToolchains = v.InferOutput<typeof workerToolchains>;
 export type WorkerRust = v.InferOutput<typeof workerRust>;

@@ -17,7 +17,7 @@ import { killAll, must, pidStartTime } from "./proc.ts";
 import { launchSshd, PortInUseError, type SshdSpec, writeHostKey, writeSshdConfig } from "./sshd.ts";
 import { createUser, freePort, mountTmpfs, mountTmpfsAs, passwd } from "./system.ts";
 import { type Owner, reapStale, SCRATCH_PARENT, teardown, userPrefix } from "./teardown.ts";
-import { otherCc, provisionToolchains, rustupHome, sessionPath, systemPathWithout } from "./toolchains.ts";
+import { killingTool, otherCc, provisionToolchains, rustupHome, sessionPath, systemPathWithout } from "./toolchains.ts";
 import type { BedWorker, Fleet, FleetOptions, Toolchain, WorkerSpec } from "./types.ts";
 
 export type { BedWorker, Fleet, FleetOptions, Toolchain, WorkerSpec };
@@ -129,6 +129,8 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
         ? sessionPath(dirs, tools, systemPathWithout(join(fs, "tc", `bin-${wid}`), spec.withoutCommands))
         : sessionPath(dirs, tools);
       if (spec.cc) sessions = `${otherCc(join(fs, "tc", `cc-${wid}`), spec.cc)}:${sessions}`;
+      if (spec.killingTool)
+        sessions = `${killingTool(join(fs, "tc", `kill-${wid}`), spec.killingTool)}:${sessions}`;
       const s: SshdSpec = {
         user,
         uid,

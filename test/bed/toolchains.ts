@@ -101,6 +101,14 @@ export function rustupHome(
 
 /** A dir whose `cc` and `gcc` are another real compiler (`/usr/bin/<name>`), for the front of a
  * worker's PATH. */
+/** A dir holding `name`: a script that SIGKILLs its own process group, i.e. the ssh session's
+ * shell and everything in it (sshd then reports the session killed and ssh exits 255). */
+export function killingTool(dir: string, name: string): string {
+  mkdirSync(dir, { recursive: true, mode: 0o755 });
+  writeFileSync(join(dir, name), "#!/bin/sh\nkill -KILL 0\n", { mode: 0o755 });
+  return dir;
+}
+
 export function otherCc(dir: string, name: string): string {
   const real = join("/usr/bin", name);
   if (!existsSync(real)) throw new Error(`test bed: ${real} is missing (scripts/setup.sh installs it)`);

@@ -58,6 +58,10 @@ export interface WorkerSpec {
   /** Another real C compiler as its `cc` and `gcc`: Debian's gcc-11 (scripts/setup.sh installs it)
    * first on its PATH, where everyone else's is the machine's gcc 12. */
   cc?: "gcc-11";
+  /** A command of this name first on its PATH that kills its whole session (SIGKILL to its
+   * process group) when run: a connection that drops, every time, at the moment anything on the
+   * worker runs that tool (e.g. "meson": the toolchain probe's tools half, never its Rust half). */
+  killingTool?: string;
 }
 
 export interface FleetOptions {

@@ -11,6 +11,8 @@ export interface WorkerToolchainsView {
   rust: { kind: string; name: string; key: string; version: string }[];
   tools: { name: string; key: string }[];
   error?: string | undefined;
+  /** The probe's tools half failed (its Rust half is above). */
+  toolsError?: string | undefined;
 }
 
 export interface LocalToolchains {
@@ -48,5 +50,6 @@ export async function toolchainLine(
     const version = /\d+\.\d+(\.\d+)?/.exec(t.key)?.[0] ?? t.key;
     parts.push(`${t.name} ${mark(here === t.key)} ${version}`);
   }
+  if (have.toolsError) parts.push(pc.yellow(`compilers and build tools unknown: ${have.toolsError}`));
   return `${id}: ${parts.join(" · ")}`;
 }
