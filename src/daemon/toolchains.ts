@@ -44,14 +44,24 @@ export class ToolchainKeeper {
     const at = Date.now();
     if (!rust.ok) return this.failed(st, rust.why, at, before);
     // The Rust half first: most builds wait for it; the tools half (meson starts Python) follows.
-    st.toolchains = { ...parseToolchains(rust.out), tools: before?.tools ?? [], toolsKnown: false, at };
+    // A tools half that failed before stays named until one succeeds (a build's reason must not
+    // depend on whether it ran out of wait while a retry was in flight).
+    const toolsError = before?.toolsError;
+    st.toolchains = {
+      ...parseToolchains(rust.out),
+      tools: before?.tools ?? [],
+      toolsKnown: false,
+      at,
+      ...(toolsError ? { toolsError } : {}),
+    };
     this.d.onChange();
     const tools = await this.run(st, "tools");
     // The Rust half stays: builds that need no tool identity (make, cargo) still get the worker,
     // and try it (a worker that went away meanwhile then fails them with ssh's own words).
     const keep = before?.toolsKnown && !before.error ? before : st.toolchains;
     if (!tools.ok) return this.failed(st, tools.why, Date.now(), keep);
-    st.toolchains = { ...st.toolchains, tools: parseToolchains(tools.out).tools, toolsKnown: true };
+    const { toolsError: _, ...rustHalf } = st.toolchains;
+    st.toolchains = { ...rustHalf, tools: parseToolchains(tools.out).tools, toolsKnown: true };
     st.toolchainsFp = fp;
     const list = st.toolchains.rust.map((t) => `${t.version} (${t.kind} ${t.name})`).join(", ");
     this.d.log.info(

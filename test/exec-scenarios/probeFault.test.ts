@@ -30,9 +30,11 @@ async function scenario(fixture: "cargo-ws" | "make-c", slotWaitMs: number) {
   return sc;
 }
 
-/** The failure rchd keeps for kt's tools half (`rch status --workers`), once it has one. */
+/** The failure rchd keeps for kt's tools half (`rch status --workers`), once it has one (the
+ * daemon started first, if no build has started it yet). */
 async function toolsFailure(sc: Scenario, withinMs: number): Promise<string> {
   const rch = await rchBinary();
+  expect((await sc.startRaw([rch, "daemon", "start"]).done).code).toBe(0);
   const end = Date.now() + withinMs;
   for (;;) {
     const r = await sc.startRaw([rch, "status", "--workers", "--format", "json"]).done;
@@ -62,6 +64,9 @@ describe("a toolchain probe whose tools half fails every time", () => {
 
   test("a compile waits for the compiler's identity, then runs here naming the failed probe", async () => {
     const sc = await scenario("make-c", 4_000);
+    // Once rchd knows the tools half failed, it says so to every build that waits for it (the
+    // first probe alone can take longer than this wait on a loaded machine).
+    expect(await toolsFailure(sc, 60_000)).toMatch(/^toolchain probe failed: .*255/);
     const r = await sc.rch(["gcc", "-O2", "-c", "-o", "src/fmt.o", "src/fmt.c"]);
     expect(r.code).toBe(0);
     expectFellBack(r, /toolchains of kt are not known yet \(kt: toolchain probe failed: .*255/);
