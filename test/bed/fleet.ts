@@ -17,7 +17,14 @@ import { killAll, must, pidStartTime } from "./proc.ts";
 import { launchSshd, PortInUseError, type SshdSpec, writeHostKey, writeSshdConfig } from "./sshd.ts";
 import { createUser, freePort, mountTmpfs, mountTmpfsAs, passwd } from "./system.ts";
 import { type Owner, reapStale, SCRATCH_PARENT, teardown, userPrefix } from "./teardown.ts";
-import { killingTool, otherCc, provisionToolchains, rustupHome, sessionPath, systemPathWithout } from "./toolchains.ts";
+import {
+  killingTool,
+  otherCc,
+  provisionToolchains,
+  rustupHome,
+  sessionPath,
+  systemPathWithout,
+} from "./toolchains.ts";
 import type { BedWorker, Fleet, FleetOptions, Toolchain, WorkerSpec } from "./types.ts";
 
 export type { BedWorker, Fleet, FleetOptions, Toolchain, WorkerSpec };
