@@ -1,10 +1,10 @@
 // `rch shim status`: which shims are there, whether the rch they run still exists, and whether
 // PATH reaches them before the real tools (a shim behind /usr/bin is never run).
-import { accessSync, constants, existsSync, realpathSync, statSync } from "node:fs";
+import { accessSync, constants, existsSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { COMMAND_NAMES } from "../classify/index.ts";
 import { inspectShimFile } from "./files.ts";
-import { STAMP } from "./wrapper.ts";
+import { STAMP, shimScript } from "./wrapper.ts";
 
 export interface ToolStatus {
   name: string;
@@ -24,6 +24,17 @@ export interface ShimStatus {
   rchExists: boolean;
   /** 0-based position of the dir in PATH (also through a symlink), or -1. */
   pathIndex: number;
+  /** rch's shims whose text is not what this rch writes for them (an older rch wrote them). */
+  outdated: string[];
+}
+
+/** Whether a shim of ours is exactly what this rch would write for it, with the rch it names. */
+function current(path: string, tool: string, rchArgv: string[] | undefined): boolean {
+  try {
+    return rchArgv !== undefined && readFileSync(path, "utf8") === shimScript(tool, rchArgv);
+  } catch {
+    return false;
+  }
 }
 
 function real(p: string): string | undefined {
@@ -53,9 +64,11 @@ export function shimStatus(
   const pathIndex = dirReal === undefined ? -1 : entries.findIndex((e) => real(e) === dirReal);
   const isShimDir = (e: string) => existsSync(join(e, STAMP));
   let rch: string[] | undefined;
+  const outdated: string[] = [];
   const tools = names.map((name): ToolStatus => {
     const f = inspectShimFile(join(dir, name));
     if (f.kind === "ours") rch ??= f.rchArgv;
+    if (f.kind === "ours" && !current(join(dir, name), name, f.rchArgv)) outdated.push(name);
     const at = entries.findIndex((e) => !isShimDir(e) && executable(join(e, name)));
     const t: ToolStatus = {
       name,
@@ -71,6 +84,7 @@ export function shimStatus(
     tools,
     rchExists: rch !== undefined && executable(rch[0]!),
     pathIndex,
+    outdated,
   };
   if (rch) s.rch = rch;
   return s;

@@ -4,6 +4,7 @@ import { afterEach, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { COMMAND_NAMES } from "../../src/classify/index.ts";
+import { SHORT_RUN_ENV } from "../../src/shell/shortRun.ts";
 import { installShims as installWith } from "../../src/shim/install.ts";
 import { isolatedEnv, rch, Scratch } from "./support.ts";
 
@@ -96,6 +97,13 @@ test("status: not installed, installed and first in PATH, behind the real tools,
   };
   expect(parsed.pathIndex).toBe(1);
   expect(parsed.tools.find((t) => t.name === "make")?.shadowed).toBe(true);
+
+  expect((JSON.parse(json.stdout) as { outdated: string[] }).outdated).toEqual([]);
+  // A shim an older rch wrote (here: without the JIT switch before `rch shim decide`) is named.
+  const make = join(dir, "make");
+  writeFileSync(make, readFileSync(make, "utf8").replace(`${SHORT_RUN_ENV} `, ""));
+  const old = await shimCli(["status", dir], `${dir}:/usr/bin:/bin`);
+  expect(old.stdout).toContain("written by an older rch: make (run rch shim install to update them)");
 
   const gone = s.path("gone");
   installWith(gone, [s.path("no-such-rch")]);

@@ -61,6 +61,10 @@ function status(out: Output, dirArg: string | undefined): number {
     if (by("missing").length > 0)
       lines.push(pc.yellow(`missing: ${list(by("missing"))} (run rch shim install)`));
     if (by("foreign").length > 0) lines.push(`not rch's (left alone): ${list(by("foreign"))}`);
+    if (s.outdated.length > 0)
+      lines.push(
+        pc.yellow(`written by an older rch: ${list(s.outdated)} (run rch shim install to update them)`),
+      );
     const bin = s.rchExists
       ? pc.green("exists")
       : pc.red("MISSING — the shims run the real tools; reinstall");
