@@ -7,7 +7,7 @@
 // RCH_BENCH_BASE=/path/to/another/rch adds that rch's installed hook (build command) to the same
 // interleaved rounds, for every agent it can install (a build from before the adapters: only the
 // default agent): an A/B against an earlier build on one machine.
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { DEFAULT_AGENT_NAME, loadAgent, loadAgents } from "../src/hook/agents/index.ts";
@@ -53,10 +53,10 @@ function baseHook(agent: AgentAdapter): string | undefined {
 }
 
 // "bypassPermissions": the mode in which every agent's adapter rewrites (Codex rewrites in no other).
-function payloadFile(agent: AgentAdapter, kind: "nonbuild" | "build"): string {
+function payloadFile(agent: AgentAdapter, kind: "nonbuild" | "build", mode = "bypassPermissions"): string {
   const command = kind === "build" ? "cargo build --release 2>&1 | tail -20" : "git status --short";
-  const file = join(dir, `${agent.name}-${kind}.json`);
-  writeFileSync(file, `${JSON.stringify(agent.sample(command, "/work/app", "bypassPermissions"))}\n`);
+  const file = join(dir, `${agent.name}-${kind}-${mode}.json`);
+  writeFileSync(file, `${JSON.stringify(agent.sample(command, "/work/app", mode))}\n`);
   return file;
 }
 
@@ -124,6 +124,20 @@ for (const agent of AGENTS) {
     input: build,
     vs: floorRef,
   });
+  // Claude Code's usual mode: the hook reads the permission rules to decide whether to say "allow"
+  // (the settings file the install wrote, with an allow and a deny rule added).
+  if (agent === DEFAULT_AGENT) {
+    const settings = join(dir, ".claude", "settings.json");
+    const json = JSON.parse(readFileSync(settings, "utf8")) as Record<string, unknown>;
+    json.permissions = { allow: ["Bash(cargo build:*)", "Bash(make:*)"], deny: ["Bash(rm -rf:*)"] };
+    writeFileSync(settings, JSON.stringify(json, null, 2));
+    rows.push({
+      label: `${agent.name}: build, default mode, rules read`,
+      argv: [...agent.hookShell, command],
+      input: payloadFile(agent, "build", "default"),
+      vs: floorRef,
+    });
+  }
 }
 for (const agent of AGENTS) {
   const base = baseHook(agent);
