@@ -24,10 +24,30 @@ export function remoteSpec(t: SshTarget, path: string): string {
   return `${h.includes(":") ? `[${h}]` : h}:${path}`;
 }
 
+/**
+ * rsync's quick check compares modification times in whole seconds by default, so a file written
+ * twice within one second at the same size counted as up to date: not sent, and its mtime left as
+ * it was. That happened to cargo's outputs when a local build and the worker's build of the same
+ * change fell in one second (the next local cargo saw `app` older than `util` and rebuilt it), and
+ * it could leave stale content in place behind an exit 0. -1 compares to the nanosecond (both ends
+ * ≥ 3.1.3; a worker needs ≥ 3.2.3).
+ */
+export const EXACT_TIMES = "--modify-window=-1";
+
 function baseArgs(c: RsyncCommon): string[] {
   // No owner/group: files belong to whoever runs rch, as they would after a local build.
   // -s: paths travel inside the protocol, never through the remote shell.
-  const args = ["rsync", "-a", "--no-owner", "--no-group", "-s", "--timeout=60", "-e", rsyncRsh(c.target)];
+  const args = [
+    "rsync",
+    "-a",
+    "--no-owner",
+    "--no-group",
+    "-s",
+    EXACT_TIMES,
+    "--timeout=60",
+    "-e",
+    rsyncRsh(c.target),
+  ];
   // Plain --compress negotiates the best codec both ends have (zstd between rsync ≥ 3.2 ends).
   if (c.compressionLevel > 0) args.push("--compress", `--compress-level=${c.compressionLevel}`);
   return args;

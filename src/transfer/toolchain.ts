@@ -15,7 +15,7 @@ import { rsyncRsh, type SshTarget, sshTarget } from "../ssh/options.ts";
 import { runRemote } from "../ssh/remote.ts";
 import { TOOLCHAIN_SYNC_PROGRAM } from "../worker/programs.ts";
 import type { LocalRust } from "./localRust.ts";
-import { remoteSpec, runRsync } from "./rsync.ts";
+import { EXACT_TIMES, remoteSpec, runRsync } from "./rsync.ts";
 
 /** Not copied: documentation nobody's build reads (see the header). */
 const EXCLUDES = ["/share/doc/"];
@@ -100,6 +100,7 @@ function copyArgv(t: SshTarget, config: Config, dir: string, dest: string): stri
     "--no-owner",
     "--no-group",
     "-s",
+    EXACT_TIMES,
     "--timeout=60",
     "--stats",
     "-e",
