@@ -34,7 +34,9 @@ export function remoteSpec(t: SshTarget, path: string): string {
  */
 export const EXACT_TIMES = "--modify-window=-1";
 
-function baseArgs(c: RsyncCommon): string[] {
+/** What every rsync to or from a worker starts with; `c.timeoutMs` and `c.signal` bound the run,
+ * not the argv. */
+export function baseArgs(c: Pick<RsyncCommon, "target" | "compressionLevel">): string[] {
   // No owner/group: files belong to whoever runs rch, as they would after a local build.
   // -s: paths travel inside the protocol, never through the remote shell.
   const args = [

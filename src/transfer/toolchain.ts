@@ -11,11 +11,11 @@
 import type { Config, WorkerConfig } from "../config/schema.ts";
 import { remoteRootArg } from "../ssh/gc.ts";
 import { ensureMaster } from "../ssh/master.ts";
-import { rsyncRsh, type SshTarget, sshTarget } from "../ssh/options.ts";
+import { type SshTarget, sshTarget } from "../ssh/options.ts";
 import { runRemote } from "../ssh/remote.ts";
 import { TOOLCHAIN_SYNC_PROGRAM } from "../worker/programs.ts";
 import type { LocalRust } from "./localRust.ts";
-import { EXACT_TIMES, remoteSpec, runRsync } from "./rsync.ts";
+import { baseArgs, remoteSpec, runRsync } from "./rsync.ts";
 
 /** Not copied: documentation nobody's build reads (see the header). */
 const EXCLUDES = ["/share/doc/"];
@@ -92,20 +92,10 @@ export async function syncToolchain(
 }
 
 function copyArgv(t: SshTarget, config: Config, dir: string, dest: string): string[] {
-  const level = config.transfer.compression_level;
   return [
-    "rsync",
-    "-a",
+    ...baseArgs({ target: t, compressionLevel: config.transfer.compression_level }),
     "--delete",
-    "--no-owner",
-    "--no-group",
-    "-s",
-    EXACT_TIMES,
-    "--timeout=60",
     "--stats",
-    "-e",
-    rsyncRsh(t),
-    ...(level > 0 ? ["--compress", `--compress-level=${level}`] : []),
     ...EXCLUDES.map((p) => `--exclude=${p}`),
     `${dir}/`,
     remoteSpec(t, dest),
