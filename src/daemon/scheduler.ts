@@ -3,11 +3,10 @@
 // wait queue). Handlers are thin adapters around these methods.
 import type { WorkerConfig } from "../config/schema.ts";
 import type { Runtime } from "../protocol/eligible.ts";
-import { ineligible, TOOLCHAINS_PENDING } from "../protocol/eligible.ts";
-import { fullReason } from "../protocol/holders.ts";
 import type { JobOutcomeMsg, JobSpec } from "../protocol/requests.ts";
 import type { JobInfo } from "../protocol/status.ts";
 import { pinEnv } from "../protocol/toolchains.ts";
+import { busyReason } from "./busyReason.ts";
 import { Copies, type CopyClaim, type CopyMode } from "./copies.ts";
 import type { Fleet } from "./fleet.ts";
 import type { History } from "./history.ts";
@@ -16,7 +15,7 @@ import { dedupKey, type Job, Jobs } from "./jobs.ts";
 import type { LeaseRecord, Leases } from "./leases.ts";
 import type { Logger } from "./log.ts";
 import { pickWithCopies } from "./select.ts";
-import { applyFull, fullOfOthers } from "./share.ts";
+import { applyFull } from "./share.ts";
 import type { Store } from "./store.ts";
 import { WaitQueue } from "./waitq.ts";
 
@@ -156,7 +155,7 @@ export class Scheduler {
     };
     if (place()) return immediate!;
     if (waitMs <= 0) {
-      local(this.busyReason(spec, undefined));
+      local(busyReason(this.d.fleet.list(), spec, undefined, Date.now()));
       return immediate!;
     }
     return new Promise<SelectResult>((resolve) => {
@@ -172,7 +171,7 @@ export class Scheduler {
           },
           onTimeout: () => {
             cancels.delete(cancel);
-            local(this.busyReason(spec, waitMs));
+            local(busyReason(this.d.fleet.list(), spec, waitMs, Date.now()));
           },
         },
         waitMs,
@@ -233,26 +232,6 @@ export class Scheduler {
       return got.then(settle);
     }
     return settle(got);
-  }
-
-  /** Why a request found no slot: the workers other workstations fill, when there are such. */
-  private busyReason(spec: JobSpec, waitedMs: number | undefined): string {
-    const eligible = this.d.fleet.list().filter((st) => ineligible(st, spec) === undefined);
-    if (eligible.length === 0) {
-      const pending = this.d.fleet.list().filter((st) => ineligible(st, spec) === TOOLCHAINS_PENDING);
-      if (pending.length) {
-        const failed = pending.flatMap((st) =>
-          st.toolchains?.toolsError ? [`${st.config.id}: ${st.toolchains.toolsError}`] : [],
-        );
-        const why = failed.length ? ` (${failed.join("; ")})` : "";
-        return `the toolchains of ${pending.map((st) => st.config.id).join(", ")} are not known yet${why}`;
-      }
-    }
-    const full = fullOfOthers(eligible, Date.now());
-    if (full.length) return fullReason(full);
-    return waitedMs === undefined
-      ? "all eligible workers are busy"
-      : `all eligible workers stayed busy for ${waitedMs} ms`;
   }
 
   /** The daemon sent this job's client to build locally: its followers do the same. */
